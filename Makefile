@@ -1,0 +1,88 @@
+# makini-webhook: receive Makini webhooks as CGI or FastCGI.
+#
+#   make            build cgi/makini-webhook.cgi
+#   make deps       install the Debian packages the build, tests and demo need
+#   make check      build and run every test
+#   make run        serve the receiver through a real web server (see README)
+#   make bench      the side-by-side benchmark
+#   make static     a statically linked binary for shared hosting
+#   make install    honours PREFIX and DESTDIR
+#
+# DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
+# with sanitizers, V=1 shows the commands.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/lib/makini-webhook
+DEFAULT_SPOOL ?= /var/spool/makini-webhook
+VERSION := 0.1.0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wvla
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKGS = fcgi json-c libgcrypt
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(PKG_CFLAGS) \
+	-DMAKINI_VERSION='"$(VERSION)"' \
+	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc $(CFLAGS)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+BIN = cgi/makini-webhook.cgi
+SRC = $(wildcard src/*.c)
+OBJ = $(SRC:.c=.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:.c=)
+
+.PHONY: all deps check check-unit check-shell run bench static install clean \
+	libs-present
+
+all: $(BIN)
+
+# Plain `make` installs nothing; it names `make deps` when a library is missing.
+libs-present:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { \
+		echo "missing build libraries ($(PKGS)): run 'make deps' first" >&2; \
+		exit 1; }
+
+$(BIN): cgi/main.o $(OBJ) | libs-present
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
+
+%.o: %.c $(wildcard src/*.h) | libs-present
+	@echo "  CC   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(OBJ)
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJ) $(PKG_LIBS)
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@sh tests/run-all.sh $(UNIT_BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/makini-webhook
+
+clean:
+	rm -f cgi/*.o src/*.o $(BIN) $(UNIT_BIN)
+	rm -rf tests/trash

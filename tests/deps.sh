@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages that the build, the tests, the demo and the
+# benchmark need, and only those missing: a no-op when all are there.
+set -eu
+
+packages="gcc make pkg-config libfcgi-dev libfcgi-bin libjson-c-dev
+libgcrypt20-dev libgpg-error-dev curl lighttpd apache2 libapache2-mod-fcgid
+spawn-fcgi clang libclang-rt-14-dev valgrind wrk python3 python3-flask gunicorn"
+
+missing=
+for p in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Runs the unit test binaries given as arguments, then every shell test
+# tests/t*.sh, and prints one closing line: "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 1
+passed=0
+failed=0
+failed_names=
+count() {
+	# Each runner prints its own "N passed, N failed" line last.
+	line=$(tail -n 1 "$1")
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	if [ -z "$p" ]; then
+		failed=$((failed + 1))
+		failed_names="$failed_names $2"
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" != 0 ] || [ "$3" != 0 ]; then
+		failed_names="$failed_names $2"
+	fi
+}
+out=$(mktemp)
+for t in "$@"; do
+	echo "== $t"
+	"./$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	count "$out" "$t" $rc
+done
+for t in tests/t[0-9]*.sh; do
+	[ -f "$t" ] || continue
+	echo "== $t"
+	sh "$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	count "$out" "$t" $rc
+done
+rm -f "$out"
+echo
+[ -z "$failed_names" ] || echo "failing:$failed_names"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ -z "$failed_names" ]

@@ -1,0 +1,103 @@
+# Shell test library, sourced by tests/t*.sh. In the manner of git's
+# t/test-lib.sh: each case is one paragraph,
+#
+#	test_expect_success 'what it shows' '
+#		commands that must all succeed
+#	'
+#
+# and the script ends with test_done, which prints "N passed, N failed".
+# Each script works in its own scratch directory, $TRASH, wiped at start.
+
+set -u
+TEST_NAME=$(basename "$0" .sh)
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+TRASH="$SRCDIR/tests/trash/$TEST_NAME"
+BIN=${MAKINI_TEST_BIN:-$SRCDIR/cgi/makini-webhook.cgi}
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+cd "$TRASH" || exit 1
+
+test_passed=0
+test_failed=0
+test_cleanups=
+
+# Commands registered here run at exit, even when a case fails, so that
+# servers started by a test are always stopped.
+test_at_exit() {
+	test_cleanups="$1
+$test_cleanups"
+}
+test_run_cleanups() {
+	eval "$test_cleanups"
+	test_cleanups=
+}
+trap 'test_run_cleanups' EXIT
+trap 'exit 130' INT TERM
+
+test_expect_success() {
+	test_log="$TRASH/.case.log"
+	if (eval "set -e; $2") >"$test_log" 2>&1; then
+		test_passed=$((test_passed + 1))
+		echo "ok $((test_passed + test_failed)) - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $((test_passed + test_failed)) - $1"
+		sed 's/^/#   /' "$test_log"
+		test_failure_hook
+	fi
+}
+
+# Scripts that run a server redefine this to print its error log.
+test_failure_hook() { :; }
+
+test_skip() {
+	echo "ok $((test_passed + test_failed + 1)) # skip $1"
+}
+
+test_done() {
+	test_run_cleanups
+	echo "$test_passed passed, $test_failed failed"
+	[ "$test_failed" = 0 ]
+	exit $?
+}
+
+test_cmp() {
+	cmp "$1" "$2" || { diff -u "$1" "$2" || true; return 1; }
+}
+
+test_must_fail() {
+	if "$@"; then
+		echo "expected failure: $*"
+		return 1
+	fi
+	return 0
+}
+
+# Prints a signature: HMAC-SHA256 of file $2 under secret $1, as hex. Python
+# computes it, so the tests do not trust the binary under test to sign.
+test_hmac_hex() {
+	python3 -c 'import hmac,hashlib,sys
+print(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha256).hexdigest())' "$1" "$2"
+}
+
+test_hmac_b64() {
+	python3 -c 'import hmac,hashlib,sys,base64
+print(base64.b64encode(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha256).digest()).decode())' "$1" "$2"
+}
+
+# Files found below directory $1, one per line, sorted; nothing when empty.
+test_files_in() {
+	(cd "$1" 2>/dev/null && find . -type f | sort)
+}
+
+# Succeeds when no file lies in any tmp/ below spool $1.
+test_no_tmp_leftovers() {
+	left=$(find "$1" -path '*/tmp/*' -type f 2>/dev/null)
+	[ -z "$left" ] || { echo "left in tmp/: $left"; return 1; }
+}
+
+# A free TCP port on 127.0.0.1, chosen by the kernel.
+test_free_port() {
+	python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
