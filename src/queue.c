@@ -332,7 +332,8 @@ queue_drain(const struct config *cfg, char *const *env,
 		free(l.items);
 		return -1;
 	}
-	qsort(l.items, l.n, sizeof(*l.items), by_id);
+	if (l.n > 1)
+		qsort(l.items, l.n, sizeof(*l.items), by_id);
 	for (size_t i = 0; i < l.n; i++) {
 		switch (queue_run(cfg, l.items[i].type, l.items[i].id, env,
 				  NULL)) {
