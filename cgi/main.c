@@ -1,0 +1,111 @@
+/*
+ * makini-webhook: the request loop. It captures the configuration, accepts
+ * requests through libfcgi (one under CGI, a loop under FastCGI), hands
+ * each to handle_request(), and turns the outcome into the reply and one
+ * log line. Run from a shell, it serves the verbs instead.
+ */
+#include <fcgi_stdio.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "config.h"
+#include "handle.h"
+#include "log.h"
+#include "reply.h"
+#include "request.h"
+#include "sig.h"
+
+extern char **environ;
+
+/*
+ * Under CGI the server sets GATEWAY_INTERFACE; under FastCGI standard input
+ * is a listening socket. Only outside both do the arguments name a verb:
+ * Apache passes a query string without "=" as argv.
+ */
+static int
+under_gateway(void)
+{
+	return getenv("GATEWAY_INTERFACE") || getenv("REQUEST_METHOD") ||
+	       !FCGX_IsCGI();
+}
+
+static size_t
+read_fcgi_body(void *buf, size_t n, void *ctx)
+{
+	(void)ctx;
+	return FCGI_fread(buf, 1, n, FCGI_stdin);
+}
+
+/* Log lines go to the request's error stream, into the server's error log. */
+static void
+fcgi_log_sink(const char *line, size_t len)
+{
+	FCGI_fwrite((void *)line, 1, len, FCGI_stderr);
+	FCGI_fflush(FCGI_stderr);
+}
+
+static double
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void
+log_request(const struct request *req, const struct reply *rep,
+	    const struct timespec *start)
+{
+	const char *outcome = rep->status == STATUS_OK && rep->id[0]
+				      ? rep->id : rep->reason;
+
+	log_line("%s %.16s %s %d %s%s%s%s %.3fms",
+		 req->remote_addr ? req->remote_addr : "-",
+		 req->method ? req->method : "-",
+		 rep->event[0] ? rep->event : "-", (int)rep->status, outcome,
+		 rep->detail ? " (" : "", rep->detail ? rep->detail : "",
+		 rep->detail ? ")" : "", elapsed_ms(start));
+}
+
+static void
+serve(void)
+{
+	struct timespec start;
+	struct request req;
+	struct config *cfg;
+	struct event ev;
+	struct reply rep;
+	char out[1024];
+	size_t len;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	request_from_env(&req, environ);
+	req.read_body = read_fcgi_body;
+	cfg = config_for_request(environ);
+	handle_request(&req, cfg, &ev, &rep);
+	len = reply_render(&rep, out, sizeof(out));
+	FCGI_fwrite(out, 1, len, FCGI_stdout);
+	log_request(&req, &rep, &start);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (!under_gateway())
+		return cli_main(argc, argv, environ);
+	if (sig_init() < 0) {
+		fputs("makini-webhook: libgcrypt version mismatch\n", stderr);
+		return 1;
+	}
+	/* FCGI_Accept() replaces environ with each request's parameters. */
+	config_capture(environ);
+	log_set_sink(fcgi_log_sink);
+	while (FCGI_Accept() >= 0)
+		serve();
+	return 0;
+}

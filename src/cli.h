@@ -1,0 +1,10 @@
+#ifndef MAKINI_CLI_H
+#define MAKINI_CLI_H
+
+/*
+ * The verbs run from a shell (never under CGI or FastCGI): --help,
+ * --version, sign, check. Returns the process exit status.
+ */
+int cli_main(int argc, char **argv, char *const *env);
+
+#endif

@@ -1,0 +1,435 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MAKINI_DEFAULT_SPOOL
+#define MAKINI_DEFAULT_SPOOL "/var/spool/makini-webhook"
+#endif
+
+#define SECRET_MAX 4096       /* bytes in one secret */
+#define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
+#define MAX_BODY_LIMIT (256UL << 20)
+#define CAPTURE_MAX 64        /* MAKINI_WEBHOOK_* variables kept */
+
+static const char *const known_names[] = {
+	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
+	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
+	"MAX_ATTEMPTS", "FSYNC", "ALLOW_FROM",
+};
+
+static int
+is_config_var(const char *entry)
+{
+	return strncmp(entry, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0;
+}
+
+/* The value of CONFIG_PREFIX name in env, or NULL. */
+static const char *
+env_value(char *const *env, const char *name)
+{
+	size_t plen = sizeof(CONFIG_PREFIX) - 1, nlen = strlen(name);
+
+	for (; env && *env; env++) {
+		const char *e = *env;
+
+		if (is_config_var(e) && strncmp(e + plen, name, nlen) == 0 &&
+		    e[plen + nlen] == '=')
+			return e + plen + nlen + 1;
+	}
+	return NULL;
+}
+
+static const char *
+lookup(char *const *base, char *const *overlay, const char *name)
+{
+	const char *v = env_value(overlay, name);
+
+	return v ? v : env_value(base, name);
+}
+
+static void
+fail(struct config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cfg->usable)
+		return; /* keep the first problem */
+	cfg->usable = 0;
+	va_start(ap, fmt);
+	vsnprintf(cfg->problem, sizeof(cfg->problem), fmt, ap);
+	va_end(ap);
+}
+
+/* Parses a decimal in [min, max], strtonum-style: digits only. */
+static int
+parse_number(const char *s, unsigned long min, unsigned long max,
+	     unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (ULONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+number_var(struct config *cfg, char *const *base, char *const *overlay,
+	   const char *name, unsigned long min, unsigned long max,
+	   unsigned long *out)
+{
+	const char *v = lookup(base, overlay, name);
+
+	if (v && parse_number(v, min, max, out) < 0)
+		fail(cfg, CONFIG_PREFIX "%s is not a whole number from %lu to %lu",
+		     name, min, max);
+}
+
+static char *
+path_var(struct config *cfg, char *const *base, char *const *overlay,
+	 const char *name, const char *fallback)
+{
+	const char *v = lookup(base, overlay, name);
+
+	if (!v)
+		v = fallback;
+	if (!v)
+		return NULL;
+	if (!*v || strlen(v) > PATH_VALUE_MAX) {
+		fail(cfg, CONFIG_PREFIX "%s is empty or too long", name);
+		return NULL;
+	}
+	return strdup(v);
+}
+
+/*
+ * Reads a secret file: at most SECRET_MAX bytes, one trailing newline
+ * ("\n" or "\r\n") stripped. Returns 0, or -1 with a reason in *why.
+ */
+static int
+read_secret_file(const char *path, struct secret *secret, struct stat *seen,
+		 const char **why)
+{
+	unsigned char buf[SECRET_MAX + 2];
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, seen) < 0) {
+		*why = strerror(errno);
+		goto out;
+	}
+	while (len < sizeof(buf) &&
+	       (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*why = strerror(errno);
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (len == 0) {
+		*why = "the file is empty";
+		goto out;
+	}
+	if (len > SECRET_MAX) {
+		*why = "the file is longer than 4096 bytes";
+		goto out;
+	}
+	secret->bytes = malloc(len);
+	if (!secret->bytes) {
+		*why = "out of memory";
+		goto out;
+	}
+	memcpy(secret->bytes, buf, len);
+	secret->len = len;
+	rc = 0;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+/* Loads one secret, given directly or as a file, into the next free slot. */
+static void
+secret_var(struct config *cfg, char *const *base, char *const *overlay,
+	   const char *name, const char *file_name)
+{
+	const char *value = lookup(base, overlay, name);
+	const char *file = lookup(base, overlay, file_name);
+	struct secret *secret = &cfg->secrets[cfg->secret_count];
+	struct secret_origin *origin = &cfg->origins[cfg->secret_count];
+	const char *why;
+
+	if (value && file) {
+		fail(cfg, "set either " CONFIG_PREFIX "%s or " CONFIG_PREFIX
+		     "%s, not both", name, file_name);
+		return;
+	}
+	if (value) {
+		size_t len = strlen(value);
+
+		if (len == 0 || len > SECRET_MAX) {
+			fail(cfg, CONFIG_PREFIX "%s is empty or longer than "
+			     "4096 bytes", name);
+			return;
+		}
+		secret->bytes = malloc(len);
+		if (!secret->bytes) {
+			fail(cfg, "out of memory");
+			return;
+		}
+		memcpy(secret->bytes, value, len);
+		secret->len = len;
+		cfg->secret_count++;
+	} else if (file) {
+		if (read_secret_file(file, secret, &origin->seen, &why) < 0) {
+			fail(cfg, "cannot read the file named by " CONFIG_PREFIX
+			     "%s: %s", file_name, why);
+			return;
+		}
+		origin->file = strdup(file);
+		cfg->secret_count++;
+	}
+}
+
+static void
+mode_var(struct config *cfg, char *const *base, char *const *overlay)
+{
+	const char *v = lookup(base, overlay, "MODE");
+
+	cfg->mode = MODE_SPOOL;
+	if (!v || strcmp(v, "spool") == 0)
+		return;
+	if (strcmp(v, "hook") == 0)
+		cfg->mode = MODE_HOOK;
+	else if (strcmp(v, "queue") == 0)
+		cfg->mode = MODE_QUEUE;
+	else
+		fail(cfg, CONFIG_PREFIX "MODE must be spool, hook or queue");
+}
+
+/* A misspelt variable would otherwise be ignored without a word. */
+static void
+check_unknown(struct config *cfg, char *const *env)
+{
+	size_t plen = sizeof(CONFIG_PREFIX) - 1;
+
+	for (; env && *env; env++) {
+		const char *name = *env + plen;
+		size_t len, i;
+
+		if (!is_config_var(*env))
+			continue;
+		len = strcspn(name, "=");
+		for (i = 0; i < sizeof(known_names) / sizeof(*known_names); i++)
+			if (strlen(known_names[i]) == len &&
+			    strncmp(known_names[i], name, len) == 0)
+				break;
+		if (i == sizeof(known_names) / sizeof(*known_names))
+			fail(cfg, "unknown variable " CONFIG_PREFIX "%.*s",
+			     (int)(len > 40 ? 40 : len), name);
+	}
+}
+
+void
+config_load(struct config *cfg, char *const *base, char *const *overlay)
+{
+	unsigned long n;
+	const char *v, *why;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->usable = 1;
+	cfg->max_body = 1048576;
+	cfg->hook_timeout = 8;
+	cfg->max_attempts = 10;
+	cfg->fsync = 1;
+
+	check_unknown(cfg, base);
+	check_unknown(cfg, overlay);
+	mode_var(cfg, base, overlay);
+	cfg->spool = path_var(cfg, base, overlay, "SPOOL", MAKINI_DEFAULT_SPOOL);
+	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
+	v = lookup(base, overlay, "HOOK_ENV");
+	cfg->hook_env = strdup(v ? v : "");
+
+	n = cfg->max_body;
+	number_var(cfg, base, overlay, "MAX_BODY", 1, MAX_BODY_LIMIT, &n);
+	cfg->max_body = n;
+	n = cfg->hook_timeout;
+	number_var(cfg, base, overlay, "HOOK_TIMEOUT", 1, 3600, &n);
+	cfg->hook_timeout = (unsigned)n;
+	n = cfg->max_attempts;
+	number_var(cfg, base, overlay, "MAX_ATTEMPTS", 1, 1000, &n);
+	cfg->max_attempts = (unsigned)n;
+	n = (unsigned long)cfg->fsync;
+	number_var(cfg, base, overlay, "FSYNC", 0, 1, &n);
+	cfg->fsync = (int)n;
+
+	v = lookup(base, overlay, "ALLOW_FROM");
+	if (v) {
+		cfg->allow_set = 1;
+		if (allow_parse(&cfg->allow, v, &why) < 0)
+			fail(cfg, CONFIG_PREFIX "ALLOW_FROM %s", why);
+	}
+
+	secret_var(cfg, base, overlay, "SECRET", "SECRET_FILE");
+	secret_var(cfg, base, overlay, "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE");
+	if (cfg->usable && cfg->secret_count == 0)
+		fail(cfg, "no secret: set " CONFIG_PREFIX "SECRET or "
+		     CONFIG_PREFIX "SECRET_FILE");
+	if (cfg->mode != MODE_SPOOL && !cfg->hooks)
+		fail(cfg, CONFIG_PREFIX "HOOKS is required in modes hook "
+		     "and queue");
+	if (!cfg->spool || !cfg->hook_env)
+		fail(cfg, "out of memory");
+}
+
+void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < SECRETS_MAX; i++) {
+		secret_clear(&cfg->secrets[i]);
+		free(cfg->origins[i].file);
+	}
+	free(cfg->spool);
+	free(cfg->hooks);
+	free(cfg->hook_env);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int
+same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int
+config_reload_secrets(struct config *cfg)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < cfg->secret_count; i++) {
+		struct secret_origin *origin = &cfg->origins[i];
+		struct secret fresh = { 0 };
+		struct stat now;
+		const char *why;
+
+		if (!origin->file || stat(origin->file, &now) < 0 ||
+		    same_file_state(&now, &origin->seen))
+			continue;
+		if (read_secret_file(origin->file, &fresh, &now, &why) < 0)
+			continue; /* keep the secret we have */
+		secret_clear(&cfg->secrets[i]);
+		cfg->secrets[i] = fresh;
+		origin->seen = now;
+		changed = 1;
+	}
+	return changed;
+}
+
+/* The captured process variables, and the cached per-request config. */
+static char *captured[CAPTURE_MAX + 1];
+static struct config cached;
+static char *cached_key;
+static int cache_valid;
+
+void
+config_capture(char *const *process_env)
+{
+	size_t n = 0;
+
+	for (; process_env && *process_env && n < CAPTURE_MAX; process_env++)
+		if (is_config_var(*process_env))
+			captured[n++] = strdup(*process_env);
+	captured[n] = NULL;
+}
+
+/*
+ * The request's MAKINI_WEBHOOK_* entries joined with newlines: the cache
+ * key. Returns a malloc'd string, or NULL when out of memory.
+ */
+static char *
+overlay_key(char *const *request_env)
+{
+	size_t len = 1;
+	char *key, *p;
+
+	for (char *const *e = request_env; e && *e; e++)
+		if (is_config_var(*e))
+			len += strlen(*e) + 1;
+	key = malloc(len);
+	if (!key)
+		return NULL;
+	p = key;
+	for (char *const *e = request_env; e && *e; e++) {
+		if (is_config_var(*e)) {
+			size_t l = strlen(*e);
+
+			memcpy(p, *e, l);
+			p[l] = '\n';
+			p += l + 1;
+		}
+	}
+	*p = '\0';
+	return key;
+}
+
+/* Keys may hold a secret given per request, so they are wiped. */
+static void
+free_key(char *key)
+{
+	if (key) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
+}
+
+struct config *
+config_for_request(char *const *request_env)
+{
+	char *key = overlay_key(request_env);
+
+	if (cache_valid && key && strcmp(key, cached_key) == 0) {
+		free_key(key);
+		return &cached;
+	}
+	if (cache_valid)
+		config_free(&cached);
+	free_key(cached_key);
+	cached_key = key;
+	config_load(&cached, captured, request_env);
+	if (!key)
+		fail(&cached, "out of memory");
+	cache_valid = key != NULL;
+	return &cached;
+}

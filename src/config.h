@@ -1,0 +1,78 @@
+#ifndef MAKINI_CONFIG_H
+#define MAKINI_CONFIG_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "allow.h"
+#include "sig.h"
+
+#define CONFIG_PREFIX "MAKINI_WEBHOOK_"
+#define SECRETS_MAX 2 /* the current secret and the previous one */
+
+enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
+
+/* Where a secret came from, so that a changed secret file can be re-read. */
+struct secret_origin {
+	char *file; /* NULL when the secret came from the environment */
+	struct stat seen;
+};
+
+/*
+ * The configuration, from MAKINI_WEBHOOK_* variables. When usable is 0,
+ * problem names the variable and why, never its value: every POST is then
+ * answered 500.
+ */
+struct config {
+	int usable;
+	char problem[160];
+
+	enum mode mode;
+	char *spool;
+	char *hooks;
+	char *hook_env;
+	size_t max_body;
+	unsigned hook_timeout;
+	unsigned max_attempts;
+	int fsync;
+	int allow_set;
+	struct allow_list allow;
+
+	struct secret secrets[SECRETS_MAX];
+	struct secret_origin origins[SECRETS_MAX];
+	size_t secret_count;
+};
+
+/*
+ * Loads the configuration from two environments: overlay (a request's
+ * variables, may be NULL) wins over base (the process's). The result is
+ * always filled; check usable. Release it with config_free().
+ */
+void config_load(struct config *cfg, char *const *base, char *const *overlay);
+
+void config_free(struct config *cfg);
+
+/*
+ * Re-reads secret files whose inode, size or time changed since they were
+ * read, so that a rotated secret file takes effect without a restart.
+ * Returns 1 when a secret changed, else 0.
+ */
+int config_reload_secrets(struct config *cfg);
+
+/*
+ * Copies the process environment's MAKINI_WEBHOOK_* variables. Call it
+ * once before the first FCGI_Accept(), which replaces environ with each
+ * request's parameters.
+ */
+void config_capture(char *const *process_env);
+
+/*
+ * The configuration for one request: the captured process environment
+ * overlaid by the request's MAKINI_WEBHOOK_* parameters. It is parsed again
+ * only when those parameters differ from the previous request's, so a
+ * steady server parses it once. The result stays owned by this module and
+ * is valid until the next call.
+ */
+struct config *config_for_request(char *const *request_env);
+
+#endif

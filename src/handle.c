@@ -1,0 +1,94 @@
+#include "handle.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "id.h"
+#include "sig.h"
+#include "spool.h"
+
+_Static_assert(sizeof(((struct event *)0)->name) <=
+		       sizeof(((struct reply *)0)->event),
+	       "a normalised event name fits the reply");
+
+static void
+health(const struct config *cfg, struct reply *rep)
+{
+	if (!cfg->usable) {
+		reply_set(rep, STATUS_UNAVAILABLE, "server misconfigured");
+		rep->detail = cfg->problem;
+	} else if (spool_prepare(cfg->spool, NULL) < 0 ||
+		   access(cfg->spool, W_OK | X_OK) < 0) {
+		reply_set(rep, STATUS_UNAVAILABLE, "spool unavailable");
+		rep->detail = strerror(errno);
+	} else {
+		reply_set(rep, STATUS_OK, "ok");
+	}
+}
+
+static enum status
+verify(const struct request *req, struct config *cfg, struct reply *rep)
+{
+	unsigned char sig[SIG_LEN];
+	int ok;
+
+	if (!req->signature)
+		return reply_set(rep, STATUS_UNAUTHORIZED, "missing signature");
+	if (sig_decode(req->signature, sig) < 0)
+		return reply_set(rep, STATUS_UNAUTHORIZED,
+				 "malformed signature");
+	ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
+			req->body_len, sig);
+	/* A secret file may have been rotated since it was read. */
+	if (!ok && config_reload_secrets(cfg))
+		ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
+				req->body_len, sig);
+	explicit_bzero(sig, sizeof(sig));
+	if (!ok)
+		return reply_set(rep, STATUS_UNAUTHORIZED, "signature mismatch");
+	return STATUS_OK;
+}
+
+void
+handle_request(struct request *req, struct config *cfg, struct event *ev,
+	       struct reply *rep)
+{
+	const char *method = req->method ? req->method : "";
+
+	memset(rep, 0, sizeof(*rep));
+	memset(ev, 0, sizeof(*ev));
+	if (cfg->usable && cfg->allow_set &&
+	    !allow_match(&cfg->allow, req->remote_addr)) {
+		reply_set(rep, STATUS_FORBIDDEN, "address not allowed");
+		return;
+	}
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		rep->head_only = method[0] == 'H';
+		health(cfg, rep);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		reply_set(rep, STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+		return;
+	}
+	if (!cfg->usable) {
+		reply_set(rep, STATUS_INTERNAL_ERROR, "server misconfigured");
+		rep->detail = cfg->problem;
+		return;
+	}
+	if (request_read_body(req, cfg->max_body, rep) != STATUS_OK ||
+	    verify(req, cfg, rep) != STATUS_OK ||
+	    event_parse(req->body, req->body_len, ev, rep) != STATUS_OK)
+		return;
+	memcpy(rep->event, ev->name, sizeof(ev->name));
+
+	id_make(rep->id, sizeof(rep->id), ev->action);
+	if (spool_store(cfg->spool, ev->entity, rep->id, req->body,
+			req->body_len, cfg->fsync, rep,
+			&rep->detail) != STATUS_OK) {
+		rep->id[0] = '\0';
+		return;
+	}
+	reply_set(rep, STATUS_OK, "accepted");
+}

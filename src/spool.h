@@ -1,0 +1,30 @@
+#ifndef MAKINI_SPOOL_H
+#define MAKINI_SPOOL_H
+
+#include <stddef.h>
+
+#include "reply.h"
+
+/*
+ * The spool, maildir-style: SPOOL/<type>/{tmp,new,cur,failed}/.
+ * Directories are created on first use, 0750; event files are 0640.
+ */
+
+/*
+ * Stores body as SPOOL/<type>/new/<id>.json: written in tmp/ (O_EXCL,
+ * O_NOFOLLOW), fsynced, renamed into new/, and new/ fsynced, so the event
+ * is whole on disk or absent. With durable 0 the fsyncs are skipped.
+ * Returns STATUS_OK, or STATUS_UNAVAILABLE with rep's reason set and the
+ * errno text in *why; then nothing is left in tmp/ or new/.
+ */
+enum status spool_store(const char *root, const char *type, const char *id,
+			const void *body, size_t len, int durable,
+			struct reply *rep, const char **why);
+
+/*
+ * Creates SPOOL and SPOOL/<type>/{tmp,new,cur,failed} where missing
+ * (type may be NULL for the root alone). Returns 0, or -1 with errno set.
+ */
+int spool_prepare(const char *root, const char *type);
+
+#endif
