@@ -156,16 +156,26 @@ server_cases() {
 	fi
 }
 
+# Succeeds, listing them, when processes of this setup run: receivers
+# (started from $BIN or from below $SERVER_DIR) or servers configured there.
+sc_leftovers() {
+	ps -eo args= | awk -v bin="$BIN" -v dir="$SERVER_DIR" '
+		index($0, bin) == 1 || index($0, dir) == 1 ||
+		($1 ~ /(lighttpd|apache2|spawn-fcgi)$/ && index($0, dir)) {
+			print; found = 1
+		}
+		END { exit !found }'
+}
+
 # server_cases_stop: the last case; stopping leaves no process of the setup
 # behind (server, backends, receivers).
 server_cases_stop() {
 	test_expect_success 'stopping the server leaves no process behind' '
 		server_stop "$SERVER_DIR" &&
 		tries=50 &&
-		while ps -eo args= | grep -F -e "$SERVER_DIR" -e "$BIN" |
-			grep -v -e grep >left; do
+		while sc_leftovers >left; do
 			tries=$((tries - 1))
-			if [ $tries = 0 ]; then cat left; false; fi
+			if [ $tries = 0 ]; then cat left; exit 1; fi
 			sleep 0.1
 		done
 	'
