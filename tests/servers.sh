@@ -30,6 +30,8 @@
 #			environment, beyond the secret file and the spool
 #	SV_DROP_SECRET_FILE=1	leave the shipped secret-file setting out, for
 #			a secret given through SV_PASS
+#	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
+#			run as root, it is handed to www-data)
 #
 # Run as root, both servers run the receiver as www-data, as Debian's
 # packages do (Apache refuses to run it as root), and the spool, the secret
@@ -78,7 +80,7 @@ sv_fill() {
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    "$sv_src" >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
-	    grep -E '/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook' >&2
+	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook)' >&2
 	then
 		echo "$sv_src: a default path above was not filled in" >&2
 		return 1
@@ -105,10 +107,13 @@ sv_lighttpd_pass() {
 # receiver runs as, when that is not us.
 sv_share_paths() {
 	sv_dir=$1
-	mkdir -p "$SV_SPOOL" || return 1
 	[ "$(id -u)" = 0 ] || return 0
-	chown -R www-data:www-data "$SV_SPOOL" "$(cat "$sv_dir/rundir")" \
-		"$sv_dir/log" || return 1
+	chown -R www-data:www-data "$(cat "$sv_dir/rundir")" "$sv_dir/log" ||
+		return 1
+	if [ "${SV_SPOOL_AS_IS:-0}" != 1 ]; then
+		mkdir -p "$SV_SPOOL" &&
+		chown -R www-data:www-data "$SV_SPOOL" || return 1
+	fi
 	if [ -n "${SV_SECRET_FILE:-}" ] && [ -f "$SV_SECRET_FILE" ]; then
 		chgrp www-data "$SV_SECRET_FILE" && chmod 0640 "$SV_SECRET_FILE"
 	fi
@@ -307,7 +312,7 @@ server_start() {
 		sv_share_paths "$sv_dir" &&
 		lighttpd -tt -f "$sv_dir/conf/lighttpd.conf" \
 			>"$sv_dir/log/configtest.log" 2>&1 || {
-			cat "$sv_dir/log/configtest.log" >&2
+			cat "$sv_dir/log/configtest.log" 2>/dev/null >&2
 			server_stop "$sv_dir"
 			return 1
 		}
@@ -320,7 +325,7 @@ server_start() {
 		sv_share_paths "$sv_dir" &&
 		apache2 -t -d "$sv_dir" -f "$sv_dir/conf/httpd.conf" \
 			>"$sv_dir/log/configtest.log" 2>&1 || {
-			cat "$sv_dir/log/configtest.log" >&2
+			cat "$sv_dir/log/configtest.log" 2>/dev/null >&2
 			server_stop "$sv_dir"
 			return 1
 		}
