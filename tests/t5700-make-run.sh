@@ -16,11 +16,12 @@ done
 run_start() {
 	name=$1
 	shift
+	rm -f "$name.out"
 	env RUN_STATE="$TRASH/$name" SV_BIN= "$@" \
 		sh "$SRCDIR/tests/run.sh" </dev/null >"$name.out" 2>&1 &
 	echo $! >"$name.pid"
 	tries=150
-	until grep -q "^Stop with Ctrl-C" "$name.out"; do
+	until grep -q "^Stop with Ctrl-C" "$name.out" 2>/dev/null; do
 		if ! kill -0 "$(cat "$name.pid")" 2>/dev/null ||
 		   [ $tries = 0 ]; then
 			cat "$name.out"
