@@ -30,6 +30,7 @@
 #			environment, beyond the secret file and the spool
 #	SV_DROP_SECRET_FILE=1	leave the shipped secret-file setting out, for
 #			a secret given through SV_PASS
+#	SV_APACHE_LOGLEVEL	Apache's LogLevel (warn)
 #	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
 #			run as root, it is handed to www-data)
 #
@@ -171,7 +172,7 @@ sv_apache_conf() {
 		echo "DefaultRuntimeDir \"$sv_run\""
 		echo "Mutex file:$sv_run default"
 		echo "ErrorLog \"$sv_dir/log/error.log\""
-		echo "LogLevel warn"
+		echo "LogLevel ${SV_APACHE_LOGLEVEL:-warn}"
 		for m in mpm_event authz_core alias env mime $sv_mods; do
 			echo "LoadModule ${m}_module $SV_APACHE_MODULES/mod_$m.so"
 		done
