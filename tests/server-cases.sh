@@ -91,6 +91,9 @@ server_cases() {
 	SV_BIN=$BIN SV_SECRET_FILE=$SECRET_FILE SV_SPOOL=$SPOOL
 	export SV_BIN SV_SECRET_FILE SV_SPOOL
 
+	rm -f "$TRASH/.before"
+	sc_leftovers >"$TRASH/.before.new"
+	mv "$TRASH/.before.new" "$TRASH/.before"
 	test_expect_success "$sc_server $sc_via starts on 127.0.0.1:$PORT" '
 		server_start "$sc_server" "$sc_via" "$PORT" "$SERVER_DIR"
 	'
@@ -146,6 +149,19 @@ server_cases() {
 		done
 	'
 
+	test_expect_success 'a secret file rewritten in place is used at once' '
+		printf "%s" "rotated secret" >"$SECRET_FILE" &&
+		sc_event rotated >rotated.json &&
+		sc_post "$URL" rotated.json \
+			"$(test_hmac_hex "rotated secret" rotated.json)" &&
+		sc_expect_code 200 &&
+		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
+		sc_expect_code 401 &&
+		printf "%s" "$SECRET" >"$SECRET_FILE" &&
+		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
+		sc_expect_code 200
+	'
+
 	if [ "$(id -u)" = 0 ]; then
 		test_expect_success 'run as root, the receiver runs as www-data' '
 			find "$SPOOL" -path "*/new/*" -type f >stored &&
@@ -156,13 +172,20 @@ server_cases() {
 	fi
 }
 
-# Succeeds, listing them, when processes of this setup run: receivers
-# (started from $BIN or from below $SERVER_DIR) or servers configured there.
+# Succeeds, listing them ("pid args"), when processes of this setup run:
+# receivers (started from $BIN or from below $SERVER_DIR) or servers
+# configured there. Those already running before the server started (other
+# tests' receivers, say) are left out.
 sc_leftovers() {
-	ps -eo args= | awk -v bin="$BIN" -v dir="$SERVER_DIR" '
-		index($0, bin) == 1 || index($0, dir) == 1 ||
-		($1 ~ /(lighttpd|apache2|spawn-fcgi)$/ && index($0, dir)) {
-			print; found = 1
+	ps -eo pid=,args= | awk -v bin="$BIN" -v dir="$SERVER_DIR" \
+		-v before="$(cat "$TRASH/.before" 2>/dev/null)" '
+		BEGIN { n = split(before, b, "\n")
+			for (i = 1; i <= n; i++) { split(b[i], f, " "); old[f[1]] = 1 } }
+		{ pid = $1; args = $0; sub(/^ *[0-9]+ /, "", args); split(args, a, " ") }
+		old[pid] { next }
+		index(args, bin) == 1 || index(args, dir) == 1 ||
+		(a[1] ~ /(lighttpd|apache2|spawn-fcgi)$/ && index(args, dir)) {
+			print pid " " args; found = 1
 		}
 		END { exit !found }'
 }
