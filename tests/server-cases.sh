@@ -149,14 +149,15 @@ server_cases() {
 		done
 	'
 
+	# (A FastCGI process reads the file again on a signature mismatch, so
+	# one that has not met the new secret yet still takes the old one:
+	# only the new secret's acceptance is checked.)
 	test_expect_success 'a secret file rewritten in place is used at once' '
 		printf "%s" "rotated secret" >"$SECRET_FILE" &&
 		sc_event rotated >rotated.json &&
 		sc_post "$URL" rotated.json \
 			"$(test_hmac_hex "rotated secret" rotated.json)" &&
 		sc_expect_code 200 &&
-		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
-		sc_expect_code 401 &&
 		printf "%s" "$SECRET" >"$SECRET_FILE" &&
 		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
 		sc_expect_code 200
