@@ -46,12 +46,9 @@ SV_APACHE_MODULES=/usr/lib/apache2/modules
 SV_START_TIMEOUT=${SV_START_TIMEOUT:-15}
 SV_STOP_TIMEOUT=${SV_STOP_TIMEOUT:-10}
 
+# The user the receiver runs as.
 sv_user() {
 	if [ "$(id -u)" = 0 ]; then echo www-data; else id -un; fi
-}
-
-sv_group() {
-	if [ "$(id -u)" = 0 ]; then echo www-data; else id -gn; fi
 }
 
 # Escapes $1 for the replacement side of a sed s||| command.
@@ -66,12 +63,12 @@ sv_sed_escape() {
 sv_fill() {
 	sv_src=$1 sv_dest=$2 sv_dir=$3
 	sv_run=$(cat "$sv_dir/rundir")
-	sv_drop='^$'
 	if [ "${SV_DROP_SECRET_FILE:-0}" = 1 ]; then
-		sv_drop='^[^#]*MAKINI_WEBHOOK_SECRET_FILE'
-	fi
-	sed -e "/$sv_drop/d" \
-	    -e "s|/usr/local/bin/makini-webhook|$(sv_sed_escape "$SV_BIN")|g" \
+		sed '/^[^#]*MAKINI_WEBHOOK_SECRET_FILE/d' "$sv_src"
+	else
+		cat "$sv_src"
+	fi |
+	sed -e "s|/usr/local/bin/makini-webhook|$(sv_sed_escape "$SV_BIN")|g" \
 	    -e "s|/etc/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/etc/makini-webhook/env|$(sv_sed_escape "$sv_dir/conf/env")|g" \
 	    -e "s|/var/spool/makini-webhook|$(sv_sed_escape "$SV_SPOOL")|g" \
@@ -79,7 +76,7 @@ sv_fill() {
 	    -e "s|/run/lighttpd|$(sv_sed_escape "$sv_run")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
-	    "$sv_src" >"$sv_dest" || return 1
+	    >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
 	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook)' >&2
 	then
@@ -298,7 +295,7 @@ server_start() {
 	# Unix socket paths must stay under about 100 bytes; a deep checkout
 	# gets its run directory in /tmp instead.
 	sv_run=$sv_dir/run
-	if [ ${#sv_run} -gt 60 ]; then
+	if [ ${#sv_run} -gt 80 ]; then
 		sv_run=$(mktemp -d /tmp/makini-webhook-run.XXXXXX) || return 1
 	else
 		mkdir -p "$sv_run" || return 1
