@@ -67,7 +67,7 @@ assert a["status"] == "accepted", a
 assert a["event"] == "assets.updated", a
 print(a["id"])') &&
 	test_cmp "$2.json" "$SPOOL/assets/new/$sc_id.json" &&
-	test_no_tmp_leftovers "$SPOOL"
+	(cd "$SPOOL" && test_no_tmp_leftovers .)
 }
 
 # sc_forged URL: a wrong signature, and none at all, get 401 and leave the
