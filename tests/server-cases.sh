@@ -103,6 +103,13 @@ server_cases() {
 		return 1
 	fi
 
+	test_expect_success 'a server that cannot start is reported with its log' '
+		test_must_fail server_start "$sc_server" "$sc_via" "$PORT" \
+			"$TRASH/busy" 2>err &&
+		grep "Address already in use" err &&
+		! ps -eo args= | grep -F "$TRASH/busy/" | grep -v grep
+	'
+
 	test_expect_success 'GET is the health check' '
 		curl -sS --max-time 20 -o answer -w "%{http_code}" "$URL" >code &&
 		sc_expect_code 200 &&

@@ -255,15 +255,30 @@ sv_alive() {
 	[ -n "$sv_state" ] && [ "$sv_state" != Z ]
 }
 
-# Succeeds once 127.0.0.1:$1 answers HTTP; fails if process $2 exits first
-# or SV_START_TIMEOUT passes.
+# Succeeds when process $2 holds the socket listening on TCP port $1, so
+# that another server already on the port is not taken for ours. Without
+# /proc/net/tcp it cannot tell, and succeeds.
+sv_listens() {
+	[ -r /proc/net/tcp ] || return 0
+	sv_inodes=$(awk -v port=":$(printf '%04X' "$1")" \
+		'$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	for sv_inode in $sv_inodes; do
+		ls -l "/proc/$2/fd" 2>/dev/null |
+			grep -q "socket:\[$sv_inode\]" && return 0
+	done
+	return 1
+}
+
+# Succeeds once process $2 listens on 127.0.0.1:$1 and the port answers
+# HTTP; fails if the process exits first or SV_START_TIMEOUT passes.
 sv_wait_port() {
 	sv_tries=$((SV_START_TIMEOUT * 10))
 	while [ "$sv_tries" -gt 0 ]; do
 		sv_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
 			"http://127.0.0.1:$1/" 2>/dev/null) || true
 		case $sv_code in
-		[1-5]??) return 0 ;;
+		[1-5]??) sv_listens "$1" "$2" && return 0 ;;
 		esac
 		if ! sv_alive "$2"; then
 			echo "server exited before accepting on port $1" >&2
