@@ -19,7 +19,7 @@ SECRET_FILE=$TRASH/secret
 SPOOL=$TRASH/spool
 PORT=$(test_free_port)
 
-test_at_exit 'server_stop "$SERVER_DIR"'
+test_at_exit 'server_stop "$SERVER_DIR"; server_stop "$TRASH/busy"'
 test_failure_hook() {
 	server_logs "$SERVER_DIR" | sed 's/^/#   /'
 }
