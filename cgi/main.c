@@ -6,6 +6,7 @@
  */
 #include <fcgi_stdio.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "config.h"
 #include "handle.h"
+#include "hook.h"
 #include "log.h"
 #include "queue.h"
 #include "reply.h"
@@ -101,10 +103,14 @@ serve(int fastcgi)
 
 	if (fastcgi && cfg->mode == MODE_QUEUE && rep.status == STATUS_OK &&
 	    rep.id[0]) {
+		/* FCGI_Finish() frees the request's parameters. */
+		char **kept = hook_env_keep(cfg->hook_env, environ);
+
 		FCGI_Finish();
 		log_set_sink(NULL);
-		queue_run(cfg, ev.entity, rep.id, environ, config_process_env());
+		queue_run(cfg, ev.entity, rep.id, kept, config_process_env());
 		log_set_sink(fcgi_log_sink);
+		hook_env_free(kept);
 	}
 }
 
@@ -112,6 +118,9 @@ int
 main(int argc, char **argv)
 {
 	int fastcgi;
+
+	/* Hooks are waited for: an inherited "ignore" would reap them unseen. */
+	signal(SIGCHLD, SIG_DFL);
 
 	if (!under_gateway())
 		return cli_main(argc, argv, environ);

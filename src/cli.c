@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,12 @@ out:
 int
 cli_main(int argc, char **argv, char *const *env)
 {
+	/*
+	 * Telling a shell from a gateway asked libfcgi, which installed its
+	 * own SIGTERM and SIGPIPE handlers: a drain must stop when told to.
+	 */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -217,6 +217,7 @@ secret_var(struct config *cfg, char *const *base, char *const *overlay,
 			return;
 		}
 		origin->file = strdup(file);
+		origin->var = file_name;
 		cfg->secret_count++;
 	}
 }
@@ -246,8 +247,12 @@ static const char *const hook_own_names[] = {
 static int
 is_reserved_for_hooks(const char *name, size_t len)
 {
+	static const char signature[] = "HTTP_X_WEBHOOK_SIGNATURE";
+
 	if (len >= sizeof(CONFIG_PREFIX) - 1 &&
 	    strncmp(name, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0)
+		return 1;
+	if (len == sizeof(signature) - 1 && strncmp(name, signature, len) == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
 		if (strlen(hook_own_names[i]) == len &&
@@ -269,6 +274,11 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->hook_env = strdup(v ? v : "");
 	if (!v)
 		return;
+	if (strlen(v) > HOOK_ENV_TEXT_MAX) {
+		fail(cfg, CONFIG_PREFIX "HOOK_ENV is longer than %d bytes",
+		     HOOK_ENV_TEXT_MAX);
+		return;
+	}
 	for (const char *p = v; *p;) {
 		size_t len = strcspn(p, ",");
 
@@ -279,7 +289,8 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 		    ++names > HOOK_ENV_NAMES_MAX) {
 			fail(cfg, CONFIG_PREFIX "HOOK_ENV must list at most %d "
 			     "variable names, comma-separated, none of them "
-			     CONFIG_PREFIX "* or a MAKINI_EVENT* variable",
+			     CONFIG_PREFIX "*, a MAKINI_EVENT* variable or "
+			     "the signature",
 			     HOOK_ENV_NAMES_MAX);
 			return;
 		}
@@ -287,6 +298,36 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 		if (*p == ',')
 			p++;
 	}
+}
+
+/*
+ * In modes hook and queue, HOOKS must be a directory: a missing one would
+ * make every event look as if it had no hook. It is made absolute, as
+ * hooks run with it as their working directory.
+ */
+static void
+hooks_dir_var(struct config *cfg)
+{
+	char cwd[PATH_MAX], *absolute;
+	struct stat st;
+
+	if (!cfg->hooks) {
+		fail(cfg, CONFIG_PREFIX "HOOKS is required in modes hook "
+		     "and queue");
+	} else if (stat(cfg->hooks, &st) < 0) {
+		fail(cfg, "cannot use " CONFIG_PREFIX "HOOKS: %s",
+		     strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		fail(cfg, CONFIG_PREFIX "HOOKS is not a directory");
+	} else {
+		if (cfg->hooks[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&absolute, "%s/%s", cwd, cfg->hooks) >= 0) {
+			free(cfg->hooks);
+			cfg->hooks = absolute;
+		}
+		return;
+	}
+	cfg->only_secret_missing = 0;
 }
 
 /* A misspelt variable would otherwise be ignored without a word. */
@@ -352,8 +393,10 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	v = lookup(base, overlay, "ALLOW_FROM");
 	if (v) {
 		cfg->allow_set = 1;
-		if (allow_parse(&cfg->allow, v, &why) < 0)
+		if (allow_parse(&cfg->allow, v, &why) < 0) {
 			fail(cfg, CONFIG_PREFIX "ALLOW_FROM %s", why);
+			cfg->allow_bad = 1;
+		}
 	}
 
 	secret_var(cfg, base, overlay, "SECRET", "SECRET_FILE");
@@ -363,11 +406,8 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 		     CONFIG_PREFIX "SECRET_FILE");
 		cfg->only_secret_missing = 1;
 	}
-	if (cfg->mode != MODE_SPOOL && !cfg->hooks) {
-		fail(cfg, CONFIG_PREFIX "HOOKS is required in modes hook "
-		     "and queue");
-		cfg->only_secret_missing = 0;
-	}
+	if (cfg->mode != MODE_SPOOL)
+		hooks_dir_var(cfg);
 	if (!cfg->spool || !cfg->hook_env) {
 		fail(cfg, "out of memory");
 		cfg->only_secret_missing = 0;
@@ -396,10 +436,31 @@ same_file_state(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/*
+ * A secret file that can no longer be read takes its secret with it: a
+ * leaked secret is revoked by emptying or removing its file too. The
+ * configuration is then unusable (500) until the file is back.
+ */
+static void
+lose_secret(struct config *cfg, size_t i, const char *why)
+{
+	struct secret_origin *origin = &cfg->origins[i];
+
+	if (origin->lost)
+		return;
+	secret_clear(&cfg->secrets[i]);
+	origin->lost = 1;
+	if (cfg->usable) {
+		fail(cfg, "cannot read the file named by " CONFIG_PREFIX "%s: %s",
+		     origin->var, why);
+		cfg->unusable_for_lost_secret = 1;
+	}
+}
+
 int
 config_reload_secrets(struct config *cfg)
 {
-	int changed = 0;
+	int changed = 0, lost = 0;
 
 	for (size_t i = 0; i < cfg->secret_count; i++) {
 		struct secret_origin *origin = &cfg->origins[i];
@@ -407,15 +468,27 @@ config_reload_secrets(struct config *cfg)
 		struct stat now;
 		const char *why;
 
-		if (!origin->file || stat(origin->file, &now) < 0 ||
-		    same_file_state(&now, &origin->seen))
+		if (!origin->file)
 			continue;
-		if (read_secret_file(origin->file, &fresh, &now, &why) < 0)
-			continue; /* keep the secret we have */
-		secret_clear(&cfg->secrets[i]);
-		cfg->secrets[i] = fresh;
-		origin->seen = now;
-		changed = 1;
+		if (stat(origin->file, &now) < 0) {
+			lose_secret(cfg, i, strerror(errno));
+		} else if (origin->lost || !same_file_state(&now, &origin->seen)) {
+			if (read_secret_file(origin->file, &fresh, &now, &why) < 0) {
+				lose_secret(cfg, i, why);
+			} else {
+				secret_clear(&cfg->secrets[i]);
+				cfg->secrets[i] = fresh;
+				origin->seen = now;
+				origin->lost = 0;
+				changed = 1;
+			}
+		}
+		lost |= origin->lost;
+	}
+	if (!lost && cfg->unusable_for_lost_secret) {
+		cfg->usable = 1;
+		cfg->unusable_for_lost_secret = 0;
+		cfg->problem[0] = '\0';
 	}
 	return changed;
 }

@@ -8,6 +8,7 @@
 #include "sig.h"
 
 #define CONFIG_PREFIX "MAKINI_WEBHOOK_"
+#define HOOK_ENV_TEXT_MAX 1024 /* bytes in MAKINI_WEBHOOK_HOOK_ENV */
 #define SECRETS_MAX 2 /* the current secret and the previous one */
 
 enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
@@ -15,7 +16,9 @@ enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
 /* Where a secret came from, so that a changed secret file can be re-read. */
 struct secret_origin {
 	char *file; /* NULL when the secret came from the environment */
+	const char *var; /* the variable that named the file */
 	struct stat seen;
+	int lost; /* the file can no longer be read: the secret is gone */
 };
 
 /*
@@ -39,12 +42,14 @@ struct config {
 	unsigned retry_delay; /* seconds before the first retry; doubles */
 	int fsync;
 	int allow_set;
+	int allow_bad; /* ALLOW_FROM did not parse: every address is refused */
 	struct allow_list allow;
 
 	struct secret secrets[SECRETS_MAX];
 	struct secret_origin origins[SECRETS_MAX];
 	size_t secret_count;
 	long long secrets_checked; /* monotonic second of the last look */
+	int unusable_for_lost_secret;
 };
 
 /*
@@ -58,8 +63,10 @@ void config_free(struct config *cfg);
 
 /*
  * Re-reads secret files whose inode, size or time changed since they were
- * read, so that a rotated secret file takes effect without a restart.
- * Returns 1 when a secret changed, else 0.
+ * read, so that a rotated secret file takes effect without a restart. A
+ * file that can no longer be read drops its secret and makes the
+ * configuration unusable until it can be read again. Returns 1 when a
+ * secret was (re)read, else 0.
  */
 int config_reload_secrets(struct config *cfg);
 

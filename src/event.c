@@ -51,30 +51,32 @@ static int
 normalise_part(const char *s, size_t len, char *out, size_t max)
 {
 	size_t n = 0;
+	int pending = 0; /* a "_" owed before the next character */
 
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
-		if (is_separator(c) || starts_hump(s, i, len)) {
-			/* One "_" for any run, none at the start. */
-			if (n > 0 && out[n - 1] != '_') {
-				if (n == max)
-					return -1;
-				out[n++] = '_';
-			}
-			if (is_separator(c))
-				continue;
+		if (is_separator(c)) {
+			pending = 1;
+			continue;
 		}
+		if (starts_hump(s, i, len))
+			pending = 1;
 		if (is_upper(c))
 			c = (char)(c - 'A' + 'a');
 		if (!is_lower(c) && !is_digit(c))
 			return -1;
+		/* One "_" for any run of separators, none at either end. */
+		if (pending && n > 0) {
+			if (n == max)
+				return -1;
+			out[n++] = '_';
+		}
+		pending = 0;
 		if (n == max)
 			return -1;
 		out[n++] = c;
 	}
-	if (n > 0 && out[n - 1] == '_')
-		n--;
 	out[n] = '\0';
 	return n > 0 ? 0 : -1;
 }

@@ -39,7 +39,6 @@ verify(const struct request *req, struct config *cfg, struct reply *rep)
 	if (sig_decode(req->signature, sig) < 0)
 		return reply_set(rep, STATUS_UNAUTHORIZED,
 				 "malformed signature");
-	config_recheck_secrets(cfg);
 	ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
 			req->body_len, sig);
 	/* A secret file may have been rotated since it was read. */
@@ -101,9 +100,12 @@ handle_request(struct request *req, struct config *cfg, struct event *ev,
 
 	memset(rep, 0, sizeof(*rep));
 	memset(ev, 0, sizeof(*ev));
-	if (cfg->usable && cfg->allow_set &&
-	    !allow_match(&cfg->allow, req->remote_addr)) {
+	/* The allow-list holds whatever else is wrong, and fails closed. */
+	if (cfg->allow_set && (cfg->allow_bad ||
+			       !allow_match(&cfg->allow, req->remote_addr))) {
 		reply_set(rep, STATUS_FORBIDDEN, "address not allowed");
+		if (cfg->allow_bad)
+			rep->detail = cfg->problem;
 		return;
 	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
@@ -115,6 +117,7 @@ handle_request(struct request *req, struct config *cfg, struct event *ev,
 		reply_set(rep, STATUS_METHOD_NOT_ALLOWED, "method not allowed");
 		return;
 	}
+	config_recheck_secrets(cfg);
 	if (!cfg->usable) {
 		reply_set(rep, STATUS_INTERNAL_ERROR, "server misconfigured");
 		rep->detail = cfg->problem;

@@ -97,7 +97,7 @@ static void
 build_env(const struct config *cfg, const struct hook_call *call,
 	  char **envp)
 {
-	char attempt[16], names[1024];
+	char attempt[16], names[HOOK_ENV_TEXT_MAX + 1];
 	const char *path = HOOK_DEFAULT_PATH;
 	size_t n = 0;
 
@@ -135,6 +135,35 @@ free_env(char **envp)
 		free(*e);
 }
 
+char **
+hook_env_keep(const char *names, char *const *env)
+{
+	char copy[HOOK_ENV_TEXT_MAX + 1], **kept;
+	size_t n = 0;
+
+	kept = calloc(HOOK_ENV_MAX + 1, sizeof(*kept));
+	if (!kept)
+		return NULL;
+	snprintf(copy, sizeof(copy), "%s", names);
+	for (char *save, *name = strtok_r(copy, ",", &save);
+	     name && n < HOOK_ENV_MAX; name = strtok_r(NULL, ",", &save)) {
+		const char *value = env_lookup(env, name);
+
+		if (value && asprintf(&kept[n], "%s=%s", name, value) >= 0)
+			n++;
+	}
+	return kept;
+}
+
+void
+hook_env_free(char **kept)
+{
+	if (!kept)
+		return;
+	free_env(kept);
+	free(kept);
+}
+
 static long long
 now_ms(void)
 {
@@ -167,6 +196,34 @@ log_lines(const char *name, char *buf, size_t *len, int flush)
 	}
 	memmove(buf, buf + start, *len - start);
 	*len -= start;
+}
+
+/*
+ * Whether the hook has exited, without reaping it (WNOWAIT). A child that
+ * cannot be waited for (SIGCHLD ignored by whoever started us) counts as
+ * exited, so the loop cannot spin.
+ */
+static int
+hook_exited(pid_t pid)
+{
+	siginfo_t info;
+
+	info.si_pid = 0;
+	if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return info.si_pid == pid;
+}
+
+/* Reaps the hook; its wait status, or a failure if it cannot be had. */
+static int
+reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return W_EXITCODE(127, 0);
+	return status;
 }
 
 static pid_t
@@ -273,13 +330,16 @@ hook_run(const struct config *cfg, const char *path,
 				pipefd[0] = -1;
 			}
 		}
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			exited = 1;
+		exited = hook_exited(pid);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	/* What the hook left behind in its group ends with it. */
+	/*
+	 * What the hook left behind in its group ends with it. The hook is
+	 * not reaped yet, so its group id cannot have passed to another.
+	 */
 	kill(-pid, SIGKILL);
+	status = reap(pid);
 	if (pipefd[0] >= 0) {
 		ssize_t n;
 

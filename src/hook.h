@@ -50,6 +50,14 @@ enum hook_result hook_run(const struct config *cfg, const char *path,
 			  char *why, size_t why_size);
 
 /*
+ * Copies the entries of env that names (MAKINI_WEBHOOK_HOOK_ENV) lists
+ * into a new NULL-terminated array, for use after env is gone. Release it
+ * with hook_env_free(). Returns NULL when out of memory.
+ */
+char **hook_env_keep(const char *names, char *const *env);
+void hook_env_free(char **kept);
+
+/*
  * Copies len bytes into an anonymous in-memory file and rewinds it, to
  * serve as a hook's standard input. Returns the descriptor, or -1.
  */

@@ -147,8 +147,11 @@ sig_verify(struct secret *secrets, size_t n, const void *data, size_t len,
 	int matched = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		gcry_mac_hd_t hd = secret_mac(&secrets[i]);
+		gcry_mac_hd_t hd;
 
+		if (secrets[i].len == 0)
+			continue; /* dropped: its file is gone */
+		hd = secret_mac(&secrets[i]);
 		if (!hd)
 			continue;
 		gcry_mac_reset(hd);

@@ -179,6 +179,17 @@ test_expect_success 'ALLOW_FROM refuses other addresses with 403' '
 	rm -rf spool
 '
 
+test_expect_success 'the allow-list holds even when the rest is misconfigured' '
+	cgi_post event.json MAKINI_WEBHOOK_ALLOW_FROM=10.0.0.0/8 \
+		MAKINI_WEBHOOK_MAX_BODY=lots &&
+	expect_status 403 &&
+	cgi_post event.json MAKINI_WEBHOOK_ALLOW_FROM=127.0.0.1/40 &&
+	expect_status 403 && grep -q MAKINI_WEBHOOK_ALLOW_FROM err &&
+	cgi_request GET /dev/null MAKINI_WEBHOOK_ALLOW_FROM=bogus &&
+	expect_status 403 &&
+	expect_empty_spool spool
+'
+
 test_expect_success 'no secret, or a bad variable, answers 500 and names the problem' '
 	(CGI_CONFIG="MAKINI_WEBHOOK_SPOOL=$TRASH/spool" &&
 	 cgi_run REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <event.json) \

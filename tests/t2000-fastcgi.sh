@@ -78,6 +78,17 @@ test_expect_success 'a secret revoked in its file is refused within a second' '
 	SECRET=third-secret fcgi_post event.json && expect_status 200
 '
 
+test_expect_success 'a secret file emptied or removed revokes its secret' '
+	: >secret.txt && sleep 1.1 &&
+	SECRET=third-secret fcgi_post event.json && expect_status 500 &&
+	grep -q "cannot read the file named by MAKINI_WEBHOOK_SECRET_FILE" err &&
+	rm secret.txt && sleep 1.1 &&
+	SECRET=third-secret fcgi_post event.json && expect_status 500 &&
+	printf "fourth-secret\n" >secret.txt && sleep 1.1 &&
+	SECRET=fourth-secret fcgi_post event.json && expect_status 200 &&
+	SECRET=third-secret fcgi_post event.json && expect_status 401
+'
+
 test_expect_success 'with no secret anywhere, POST gets 500 and GET 503' '
 	fcgi_stop &&
 	fcgi_start MAKINI_WEBHOOK_SPOOL="$TRASH/spool" &&

@@ -72,7 +72,38 @@ test_expect_success 'MAKINI_WEBHOOK_HOOK_ENV passes the variables it names' '
 test_expect_success 'HOOK_ENV may not name our own variables, the secret among them' '
 	cgi_post asset.json MAKINI_WEBHOOK_HOOK_ENV=MAKINI_WEBHOOK_SECRET &&
 	expect_status 500 && grep -q MAKINI_WEBHOOK_HOOK_ENV err &&
+	cgi_post asset.json MAKINI_WEBHOOK_HOOK_ENV=HTTP_X_WEBHOOK_SIGNATURE &&
+	expect_status 500 &&
+	cgi_post asset.json MAKINI_WEBHOOK_HOOK_ENV=MAKINI_EVENT_ID &&
+	expect_status 500 &&
 	cgi_post asset.json "MAKINI_WEBHOOK_HOOK_ENV=A B" && expect_status 500
+'
+
+test_expect_success 'a missing HOOKS directory is a configuration error, not "no hook"' '
+	cgi_post asset.json MAKINI_WEBHOOK_HOOKS="$TRASH/nowhere" &&
+	expect_status 500 && grep -q "MAKINI_WEBHOOK_HOOKS" err &&
+	cgi_request GET /dev/null MAKINI_WEBHOOK_HOOKS="$TRASH/asset.json" &&
+	expect_status 503
+'
+
+test_expect_success 'a relative HOOKS directory works' '
+	rm -f seen/* &&
+	(cd "$TRASH" && cgi_post asset.json MAKINI_WEBHOOK_HOOKS=hooks) &&
+	expect_status 200 && [ -f seen/default.stdin ]
+'
+
+test_expect_success 'hooks are waited for even when SIGCHLD came ignored' '
+	rm -f seen/* &&
+	cat >ignore-sigchld <<-EOF &&
+	#!/usr/bin/python3
+	import os, signal, sys
+	signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+	os.execv(sys.argv[1], sys.argv[1:])
+	EOF
+	chmod +x ignore-sigchld &&
+	MAKINI_TEST_WRAP=$TRASH/ignore-sigchld &&
+	cgi_post asset.json EXIT=0 MAKINI_WEBHOOK_HOOK_ENV=EXIT &&
+	expect_status 200 && [ -f seen/default.stdin ]
 '
 
 test_expect_success 'the hook output goes to the log, prefixed with its name' '

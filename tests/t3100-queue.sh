@@ -173,22 +173,23 @@ test_expect_success 'a drain killed mid-run loses nothing; the next one finishes
 	[ "$(sort -u seen/runs | wc -l)" = 30 ]
 '
 
-test_expect_success 'under FastCGI the hook runs after the answer is sent' '
+test_expect_success 'under FastCGI the hook runs after the answer, with HOOK_ENV from the request' '
 	cat >hooks/locations <<-HOOK &&
 	#!/bin/sh
 	sleep 1
-	touch "$TRASH/seen/location-done"
+	echo "\$SITE_NAME" >"$TRASH/seen/location-done"
 	HOOK
 	chmod +x hooks/locations &&
 	# shellcheck disable=SC2086
 	fcgi_start MAKINI_WEBHOOK_SECRET="$SECRET" $QUEUE_ENV &&
 	printf "{\"event\":\"locations.updated\"}" >loc.json &&
-	fcgi_post loc.json && expect_status 200 && id=$(answer_id) &&
+	fcgi_post loc.json SITE_NAME=north MAKINI_WEBHOOK_HOOK_ENV=SITE_NAME &&
+	expect_status 200 && id=$(answer_id) &&
 	[ ! -e seen/location-done ] &&
 	for _ in $(seq 50); do
 		[ -f "spool/locations/cur/$id.json" ] && break; sleep 0.1
 	done &&
-	[ -e seen/location-done ] &&
+	echo north >expect && test_cmp expect seen/location-done &&
 	test_cmp loc.json "spool/locations/cur/$id.json" &&
 	fcgi_post loc.json && expect_status 200
 '

@@ -64,6 +64,15 @@ test_normalise(void)
 	CHECK("longest name", event_normalise(longest, 97, &ev) == 0 &&
 				      strlen(ev.name) == 97);
 
+	/* A trailing separator goes, so it cannot push a name over its limit. */
+	char trailing[64 + 3 + 32 + 2];
+	memset(trailing, 'e', 64);
+	memcpy(trailing + 64, "-_.", 3);
+	memset(trailing + 67, 'a', 32);
+	memcpy(trailing + 99, " ", 2);
+	CHECK("longest name, trailing separators",
+	      event_normalise(trailing, 100, &ev) == 0 && strlen(ev.name) == 97);
+
 	char raw[RAW_EVENT_MAX + 2];
 	memset(raw, '_', sizeof(raw));
 	raw[0] = 'a';
