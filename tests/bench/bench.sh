@@ -1,0 +1,348 @@
+#!/bin/sh
+# The side-by-side benchmark behind `make bench`. Every setup answers the
+# same signed Makini payload of about 1 KB, posted by wrk over loopback
+# (wrk -t2 -c16, tests/bench/post.lua). The setups run one after the other,
+# in alternating order, for several rounds; each round gives every setup's
+# ratio to its ceiling measured minutes apart at most, and the table shows
+# the median over the rounds. The ratios are what to compare across
+# machines; the req/s figures move with the machine and its neighbours.
+#
+# Environment: BENCH_ROUNDS (3), BENCH_DURATION (seconds per run, 5),
+# BENCH_OUT (the Markdown report, BENCHMARKS.md at the top of the tree;
+# empty for none).
+set -eu
+
+cd "$(dirname "$0")/../.."
+SRCDIR=$(pwd)
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-5}
+OUT=${BENCH_OUT-$SRCDIR/BENCHMARKS.md}
+THREADS=2
+CONNS=16
+BIN=$SRCDIR/cgi/makini-webhook.cgi
+EMPTY=$SRCDIR/tests/trash/bench-empty
+BENCH_DIR=$SRCDIR/tests/trash/bench
+SECRET_FILE=$BENCH_DIR/secret
+RESULTS=$BENCH_DIR/results
+PREFILL=${BENCH_PREFILL:-100000}
+
+. "$SRCDIR/tests/bench/serve.sh"
+
+for tool in wrk lighttpd apache2 gunicorn curl python3; do
+	command -v $tool >/dev/null || {
+		echo "bench: $tool is missing: run 'make deps'" >&2
+		exit 1
+	}
+done
+
+rm -rf "$BENCH_DIR"
+mkdir -p "$BENCH_DIR"
+trap 'serve_stop_all' EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# The secret, a Makini-shaped payload of about 1 KB and its signature. The
+# secret is readable by all: Apache's children run as www-data.
+python3 - "$BENCH_DIR" <<'EOF'
+import hashlib, hmac, json, os, sys, uuid
+d = sys.argv[1]
+secret = os.urandom(24).hex().encode()
+open(os.path.join(d, "secret"), "wb").write(secret + b"\n")
+ids = [str(uuid.UUID(int=(i * 0x9e3779b97f4a7c15) % (1 << 128), version=4))
+       for i in range(1, 27)]
+body = json.dumps({"event": "assets.updated", "body": ids}).encode()
+open(os.path.join(d, "body.json"), "wb").write(body)
+sig = hmac.new(secret, body, hashlib.sha256).hexdigest()
+open(os.path.join(d, "body.sig"), "w").write(sig + "\n")
+EOF
+chmod 0644 "$SECRET_FILE"
+export BENCH_BODY="$BENCH_DIR/body.json" BENCH_SIG="$BENCH_DIR/body.sig"
+
+# Spools, one per setup; Apache's belongs to its user.
+for s in lf lf-nofsync lf-full ap cgi flask; do
+	mkdir -p "$BENCH_DIR/spool-$s"
+done
+[ "$(id -u)" = 0 ] && chown www-data "$BENCH_DIR/spool-ap"
+
+# The full spool: PREFILL events already waiting in assets/new/.
+python3 - "$BENCH_DIR/spool-lf-full" "$BENCH_DIR/body.json" "$PREFILL" <<'EOF'
+import os, sys
+root, body, n = sys.argv[1], open(sys.argv[2], "rb").read(), int(sys.argv[3])
+for sub in ("tmp", "new", "cur", "failed"):
+    os.makedirs(os.path.join(root, "assets", sub), exist_ok=True)
+new = os.path.join(root, "assets", "new")
+for i in range(n):
+    with open(os.path.join(new, "00000000T000000.%06dZ-prefill.json" % i),
+              "wb") as f:
+        f.write(body)
+EOF
+
+# name | label | server start | URL path | ceiling name
+setups=$BENCH_DIR/setups
+: >"$setups"
+setup() {
+	echo "$1|$2|$3|$4|$5" >>"$setups"
+}
+p() { free_port; }
+setup lf-empty "lighttpd FastCGI: empty.c (ceiling)" \
+	"serve_lighttpd_fastcgi lf-empty $EMPTY $(p) $BENCH_DIR/spool-lf" \
+	/makini-webhook lf-empty
+setup lf "lighttpd FastCGI: makini-webhook" \
+	"serve_lighttpd_fastcgi lf $BIN $(p) $BENCH_DIR/spool-lf" \
+	/makini-webhook lf-empty
+setup lf-full "lighttpd FastCGI: makini-webhook, $PREFILL events in new/" \
+	"serve_lighttpd_fastcgi lf-full $BIN $(p) $BENCH_DIR/spool-lf-full" \
+	/makini-webhook lf-empty
+setup lf-nofsync "lighttpd FastCGI: makini-webhook, FSYNC=0 (not durable)" \
+	"serve_lighttpd_fastcgi lf-nofsync $BIN $(p) $BENCH_DIR/spool-lf-nofsync FSYNC=0" \
+	/makini-webhook lf-empty
+setup ap-empty "Apache mod_fcgid: empty.c (ceiling)" \
+	"serve_apache_fcgid ap-empty $EMPTY $(p) $BENCH_DIR/spool-ap" \
+	/makini-webhook ap-empty
+setup ap "Apache mod_fcgid: makini-webhook" \
+	"serve_apache_fcgid ap $BIN $(p) $BENCH_DIR/spool-ap" \
+	/makini-webhook ap-empty
+setup cgi-empty "lighttpd CGI: empty.c (ceiling)" \
+	"serve_lighttpd_cgi cgi-empty $EMPTY $(p) $BENCH_DIR/spool-cgi" \
+	/makini-webhook cgi-empty
+setup cgi "lighttpd CGI: makini-webhook" \
+	"serve_lighttpd_cgi cgi $BIN $(p) $BENCH_DIR/spool-cgi" \
+	/makini-webhook cgi-empty
+setup flask "gunicorn -w 4: Flask receiver" \
+	"serve_gunicorn flask $SRCDIR/tests/bench $(p) $BENCH_DIR/spool-flask" \
+	/webhook -
+
+field() {
+	grep "^$1|" "$setups" | cut -d'|' -f"$2"
+}
+port_of() {
+	field "$1" 3 | awk '{ print $4 }'
+}
+
+echo "starting servers"
+while IFS='|' read -r name label start path ceiling; do
+	eval "$start" || { cat "$BENCH_DIR/$name/error.log" >&2; exit 1; }
+done <"$setups"
+
+# Checks that each server really accepts the payload before timing it.
+for name in $(cut -d'|' -f1 "$setups"); do
+	url="http://127.0.0.1:$(port_of "$name")$(field "$name" 4)"
+	code=$(curl -s -o "$BENCH_DIR/answer" -w '%{http_code}' \
+		-H "X-Webhook-Signature: $(cat "$BENCH_SIG")" \
+		--data-binary "@$BENCH_BODY" "$url")
+	case $code in
+	200|204) ;;
+	*)
+		echo "bench: $name answered $code: $(cat "$BENCH_DIR/answer")" >&2
+		exit 1 ;;
+	esac
+done
+
+# Moves the events a run stored out of the way, so that every run of a
+# setup starts from the same spool: empty, or the prefilled one.
+reset_spools() {
+	for dir in "$BENCH_DIR"/spool-lf "$BENCH_DIR"/spool-lf-nofsync \
+		"$BENCH_DIR"/spool-ap "$BENCH_DIR"/spool-cgi; do
+		for new in "$dir"/*/new; do
+			[ -d "$new" ] || continue
+			mv "$new" "$new.old"
+			mkdir "$new"
+			chown --reference="$new.old" "$new"
+			chmod --reference="$new.old" "$new"
+			rm -rf "$new.old"
+		done
+	done
+	find "$BENCH_DIR/spool-lf-full/assets/new" -name '2*' -delete
+	rm -rf "$BENCH_DIR/spool-flask/new"
+	mkdir "$BENCH_DIR/spool-flask/new"
+	sync
+}
+
+# run NAME SECONDS: one wrk run, appending "name round rps p50 p99" to
+# RESULTS when ROUND is set.
+run() {
+	url="http://127.0.0.1:$(port_of "$1")$(field "$1" 4)"
+	line=$(wrk -t$THREADS -c$CONNS -d"$2"s -s "$SRCDIR/tests/bench/post.lua" \
+		"$url" | grep '^BENCH ') || {
+		echo "bench: wrk failed on $1" >&2
+		exit 1
+	}
+	set -- "$1" $line
+	if [ "$6" != 0 ]; then
+		echo "bench: $1: $6 of $7 requests failed" >&2
+		exit 1
+	fi
+	[ -n "${ROUND:-}" ] &&
+		echo "$1 $ROUND $3 $4 $5" >>"$RESULTS"
+	[ -n "${ROUND:-}" ] &&
+		printf '  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms\n' \
+			"$1" "$3" "$4" "$5"
+	return 0
+}
+
+names=$(cut -d'|' -f1 "$setups")
+reversed=$(echo "$names" | awk '{ l[NR] = $0 } END { for (i = NR; i; i--) print l[i] }')
+
+echo "warming up"
+for name in $names; do
+	ROUND= run "$name" 1
+done
+reset_spools
+
+: >"$RESULTS"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	echo "round $r of $ROUNDS"
+	# Alternate the order, so that a drift of the machine during a round
+	# weighs on ceilings and receivers alike.
+	if [ $((r % 2)) = 1 ]; then order=$names; else order=$reversed; fi
+	for name in $order; do
+		ROUND=$r run "$name" "$DURATION"
+		reset_spools
+	done
+	r=$((r + 1))
+done
+
+# Peak memory of a FastCGI worker that has received a 1 MiB body.
+python3 - "$BENCH_DIR" <<'EOF'
+import hashlib, hmac, json, os, sys, uuid
+d = sys.argv[1]
+secret = open(os.path.join(d, "secret"), "rb").read().rstrip(b"\n")
+ids, size = [], 0
+while size < 1048576 - 200:
+    ids.append(str(uuid.uuid4()))
+    size += 40
+body = json.dumps({"event": "assets.updated", "body": ids}).encode()
+body = body[:1048576]
+while len(body) > 1048576 - 0:
+    ids.pop()
+    body = json.dumps({"event": "assets.updated", "body": ids}).encode()
+open(os.path.join(d, "big.json"), "wb").write(body)
+open(os.path.join(d, "big.sig"), "w").write(
+    hmac.new(secret, body, hashlib.sha256).hexdigest())
+EOF
+big_url="http://127.0.0.1:$(port_of lf)/makini-webhook"
+for i in 1 2 3 4 5 6; do
+	curl -s -o /dev/null -H "X-Webhook-Signature: $(cat "$BENCH_DIR/big.sig")" \
+		--data-binary "@$BENCH_DIR/big.json" "$big_url"
+done
+big_size=$(wc -c <"$BENCH_DIR/big.json")
+rss_kb=0
+lf_pid=$(pgrep -f "$BENCH_DIR/lf/lighttpd.conf" | head -n 1)
+for pid in $(pgrep -P "$lf_pid"); do
+	kb=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	[ "$kb" -gt "$rss_kb" ] && rss_kb=$kb
+done
+serve_stop_all
+
+# The report.
+summary=$BENCH_DIR/summary
+awk -v setups="$setups" -v results="$RESULTS" '
+function median(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+BEGIN {
+	FS = "|"
+	while ((getline < setups) > 0) {
+		order[++ns] = $1; label[$1] = $2; ceil[$1] = $5
+	}
+	FS = " "
+	while ((getline < results) > 0) {
+		rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5
+		if ($2 > rounds) rounds = $2
+	}
+	for (i = 1; i <= ns; i++) {
+		s = order[i]
+		for (r = 1; r <= rounds; r++) {
+			a[r] = rps[s, r]; b[r] = p50[s, r]; c[r] = p99[s, r]
+			q[r] = ceil[s] == "-" ? 0 : rps[s, r] / rps[ceil[s], r]
+			f[r] = rps[s, r] / rps["flask", r]
+			e[r] = rps[s, r] / rps["lf", r]
+		}
+		printf "%s|%s|%.0f|%.2f|%.2f|%s|%.2f|%.2f\n", s, label[s],
+			median(a, rounds), median(b, rounds), median(c, rounds),
+			ceil[s] == "-" ? "-" : sprintf("%.2f", median(q, rounds)),
+			median(f, rounds), median(e, rounds)
+	}
+}' >"$summary"
+
+col() {
+	grep "^$1|" "$summary" | cut -d'|' -f"$2"
+}
+verdict() {
+	if awk "BEGIN { exit !($1) }"; then echo met; else echo missed; fi
+}
+
+table=$BENCH_DIR/table
+{
+	echo "| setup | req/s | p50 ms | p99 ms | ratio to its ceiling |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	while IFS='|' read -r s label rps p50 p99 ratio vsflask vslf; do
+		echo "| $label | $rps | $p50 | $p99 | $ratio |"
+	done <"$summary"
+} >"$table"
+
+lf_ratio=$(col lf 6)
+cgi_ratio=$(col cgi 6)
+lf_p99=$(col lf 5)
+vs_flask=$(col lf 7)
+full_vs_empty=$(col lf-full 8)
+rss_mb=$(awk "BEGIN { printf \"%.1f\", $rss_kb / 1024 }")
+targets=$BENCH_DIR/targets
+{
+	echo "| target | measured | |"
+	echo "| --- | --- | --- |"
+	echo "| lighttpd FastCGI, fsync on: ≥ 0.70 of its ceiling | $lf_ratio | $(verdict "$lf_ratio >= 0.70") |"
+	echo "| lighttpd CGI: ≥ 0.85 of its ceiling | $cgi_ratio | $(verdict "$cgi_ratio >= 0.85") |"
+	echo "| lighttpd FastCGI p99 ≤ 2 ms at $CONNS connections | $lf_p99 ms | $(verdict "$lf_p99 <= 2") |"
+	echo "| lighttpd FastCGI ≥ 3× the Flask receiver | ${vs_flask}× | $(verdict "$vs_flask >= 3") |"
+	echo "| peak RSS of a FastCGI worker after $big_size-byte bodies ≤ 4 MB | $rss_mb MB (VmHWM) | $(verdict "$rss_kb <= 4096") |"
+	echo "| $PREFILL events in new/: within 10% of an empty spool | $full_vs_empty | $(verdict "$full_vs_empty >= 0.90") |"
+} >"$targets"
+
+echo
+cat "$table"
+echo
+cat "$targets"
+
+[ -n "$OUT" ] || exit 0
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+fs=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
+{
+	echo "# Benchmarks"
+	echo
+	echo "Produced by \`make bench\` (tests/bench/bench.sh); rerun it to"
+	echo "refresh this file. Every setup answers the same signed Makini"
+	echo "payload of $(wc -c <"$BENCH_BODY") bytes, posted over loopback by"
+	echo "\`wrk -t$THREADS -c$CONNS -d${DURATION}s -s tests/bench/post.lua\`."
+	echo "The setups run in turn, in alternating order, for $ROUNDS rounds;"
+	echo "each figure is the median over the rounds, and each ratio the"
+	echo "median of the per-round ratios to the ceiling measured in the same"
+	echo "round. The ceilings run tests/bench/empty.c, a libfcgi program that"
+	echo "reads the body and answers 204, under the same server config as"
+	echo "the receiver. makini-webhook runs in spool mode with fsync on"
+	echo "unless the row says otherwise. Compare ratios across machines, not"
+	echo "req/s."
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, spool on $fs"
+	echo "- system: $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
+	echo "- servers: $(lighttpd -v | head -n 1 | cut -d' ' -f1), $(apache2 -v | sed -n 's/^Server version: //p') with mod_fcgid, gunicorn $(gunicorn --version 2>&1 | awk '{ print $NF }')"
+	echo "- command: \`make bench\` (BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION)"
+	echo
+	cat "$table"
+	echo
+	echo "## Targets"
+	echo
+	cat "$targets"
+} >"$OUT"
+echo
+echo "wrote $OUT"
