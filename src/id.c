@@ -32,6 +32,35 @@ id_reset(void)
 	have_tag = 0;
 }
 
+/*
+ * The UTC calendar date and time of t, as gmtime_r gives them. glibc's
+ * gmtime_r loads the time zone first (it opens and reads /etc/localtime:
+ * seven system calls), which a CGI process pays on every request. Days to
+ * a civil date after Howard Hinnant's days_from_civil inverse.
+ */
+static void
+utc_time(time_t t, struct tm *tm)
+{
+	long long days = t / 86400, secs = t % 86400, era, doe, yoe, doy, mp;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468; /* from 1970-01-01 to 0000-03-01 */
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+	tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+	tm->tm_year = (int)(yoe + era * 400 + (tm->tm_mon < 2)) - 1900;
+	tm->tm_hour = (int)(secs / 3600);
+	tm->tm_min = (int)(secs / 60 % 60);
+	tm->tm_sec = (int)(secs % 60);
+}
+
 void
 id_make(char *out, size_t size, const char *action)
 {
@@ -45,7 +74,7 @@ id_make(char *out, size_t size, const char *action)
 	    (now.tv_sec == last.tv_sec && now.tv_nsec < last.tv_nsec))
 		now = last; /* the clock was stepped back */
 	last = now;
-	gmtime_r(&now.tv_sec, &tm);
+	utc_time(now.tv_sec, &tm);
 	snprintf(out, size,
 		 "%04d%02d%02dT%02d%02d%02d.%06ldZ-%016llx-%08x-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
