@@ -189,13 +189,26 @@ utf8_length(const unsigned char *p, const unsigned char *end)
 static int
 scan_string(struct scan *sc, char *out, size_t max, size_t *out_len)
 {
+	static unsigned char plain[256]; /* printable ASCII but '"' and '\\' */
 	size_t n = 0;
+
+	if (!plain['a']) {
+		for (int c = 0x20; c < 0x80; c++)
+			plain[c] = c != '"' && c != '\\';
+	}
 
 	sc->p++;
 	while (sc->p < sc->end) {
 		unsigned char c = *sc->p;
 		unsigned u;
 
+		/* Most bytes are plain: skip them in a tight loop. */
+		if (!out) {
+			while (plain[c] && ++sc->p < sc->end)
+				c = *sc->p;
+			if (sc->p == sc->end)
+				break;
+		}
 		if (c == '"') {
 			sc->p++;
 			if (out_len)
