@@ -236,9 +236,28 @@ mode_var(struct config *cfg, char *const *base, char *const *overlay)
 		fail(cfg, CONFIG_PREFIX "MODE must be spool, hook or queue");
 }
 
+/* Names a hook's environment sets itself. */
+static const char *const hook_own_names[] = {
+	"MAKINI_EVENT", "MAKINI_ENTITY", "MAKINI_ACTION", "MAKINI_EVENT_ID",
+	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE",
+};
+
+static int
+is_reserved_for_hooks(const char *name, size_t len)
+{
+	if (len >= sizeof(CONFIG_PREFIX) - 1 &&
+	    strncmp(name, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
+		if (strlen(hook_own_names[i]) == len &&
+		    strncmp(name, hook_own_names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * MAKINI_WEBHOOK_HOOK_ENV names variables to pass to hooks: plain names,
- * and never one of ours, so that no secret reaches a hook.
+ * never one of our own, so that no secret reaches a hook.
  */
 static void
 hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
@@ -255,11 +274,12 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 		if (len == 0 || (p[0] >= '0' && p[0] <= '9') ||
 		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			      "0123456789_") < len ||
-		    strncmp(p, "MAKINI_", 7) == 0 ||
+		    is_reserved_for_hooks(p, len) ||
 		    ++names > HOOK_ENV_NAMES_MAX) {
-			fail(cfg, CONFIG_PREFIX "HOOK_ENV must be a comma-separated "
-			     "list of at most %d variable names, none starting "
-			     "with MAKINI_", HOOK_ENV_NAMES_MAX);
+			fail(cfg, CONFIG_PREFIX "HOOK_ENV must list at most %d "
+			     "variable names, comma-separated, none of them "
+			     CONFIG_PREFIX "* or a MAKINI_EVENT* variable",
+			     HOOK_ENV_NAMES_MAX);
 			return;
 		}
 		p += len;
