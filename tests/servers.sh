@@ -30,6 +30,9 @@
 #			environment, beyond the secret file and the spool
 #	SV_DROP_SECRET_FILE=1	leave the shipped secret-file setting out, for
 #			a secret given through SV_PASS
+#	SV_APACHE_LOGLEVEL	Apache's LogLevel (warn)
+#	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
+#			run as root, it is handed to www-data)
 #
 # Run as root, both servers run the receiver as www-data, as Debian's
 # packages do (Apache refuses to run it as root), and the spool, the secret
@@ -43,12 +46,9 @@ SV_APACHE_MODULES=/usr/lib/apache2/modules
 SV_START_TIMEOUT=${SV_START_TIMEOUT:-15}
 SV_STOP_TIMEOUT=${SV_STOP_TIMEOUT:-10}
 
+# The user the receiver runs as.
 sv_user() {
 	if [ "$(id -u)" = 0 ]; then echo www-data; else id -un; fi
-}
-
-sv_group() {
-	if [ "$(id -u)" = 0 ]; then echo www-data; else id -gn; fi
 }
 
 # Escapes $1 for the replacement side of a sed s||| command.
@@ -63,12 +63,12 @@ sv_sed_escape() {
 sv_fill() {
 	sv_src=$1 sv_dest=$2 sv_dir=$3
 	sv_run=$(cat "$sv_dir/rundir")
-	sv_drop='^$'
 	if [ "${SV_DROP_SECRET_FILE:-0}" = 1 ]; then
-		sv_drop='^[^#]*MAKINI_WEBHOOK_SECRET_FILE'
-	fi
-	sed -e "/$sv_drop/d" \
-	    -e "s|/usr/local/bin/makini-webhook|$(sv_sed_escape "$SV_BIN")|g" \
+		sed '/^[^#]*MAKINI_WEBHOOK_SECRET_FILE/d' "$sv_src"
+	else
+		cat "$sv_src"
+	fi |
+	sed -e "s|/usr/local/bin/makini-webhook|$(sv_sed_escape "$SV_BIN")|g" \
 	    -e "s|/etc/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/etc/makini-webhook/env|$(sv_sed_escape "$sv_dir/conf/env")|g" \
 	    -e "s|/var/spool/makini-webhook|$(sv_sed_escape "$SV_SPOOL")|g" \
@@ -76,9 +76,9 @@ sv_fill() {
 	    -e "s|/run/lighttpd|$(sv_sed_escape "$sv_run")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
-	    "$sv_src" >"$sv_dest" || return 1
+	    >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
-	    grep -E '/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook' >&2
+	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook)' >&2
 	then
 		echo "$sv_src: a default path above was not filled in" >&2
 		return 1
@@ -105,10 +105,13 @@ sv_lighttpd_pass() {
 # receiver runs as, when that is not us.
 sv_share_paths() {
 	sv_dir=$1
-	mkdir -p "$SV_SPOOL" || return 1
 	[ "$(id -u)" = 0 ] || return 0
-	chown -R www-data:www-data "$SV_SPOOL" "$(cat "$sv_dir/rundir")" \
-		"$sv_dir/log" || return 1
+	chown -R www-data:www-data "$(cat "$sv_dir/rundir")" "$sv_dir/log" ||
+		return 1
+	if [ "${SV_SPOOL_AS_IS:-0}" != 1 ]; then
+		mkdir -p "$SV_SPOOL" &&
+		chown -R www-data:www-data "$SV_SPOOL" || return 1
+	fi
 	if [ -n "${SV_SECRET_FILE:-}" ] && [ -f "$SV_SECRET_FILE" ]; then
 		chgrp www-data "$SV_SECRET_FILE" && chmod 0640 "$SV_SECRET_FILE"
 	fi
@@ -166,7 +169,7 @@ sv_apache_conf() {
 		echo "DefaultRuntimeDir \"$sv_run\""
 		echo "Mutex file:$sv_run default"
 		echo "ErrorLog \"$sv_dir/log/error.log\""
-		echo "LogLevel warn"
+		echo "LogLevel ${SV_APACHE_LOGLEVEL:-warn}"
 		for m in mpm_event authz_core alias env mime $sv_mods; do
 			echo "LoadModule ${m}_module $SV_APACHE_MODULES/mod_$m.so"
 		done
@@ -292,7 +295,7 @@ server_start() {
 	# Unix socket paths must stay under about 100 bytes; a deep checkout
 	# gets its run directory in /tmp instead.
 	sv_run=$sv_dir/run
-	if [ ${#sv_run} -gt 60 ]; then
+	if [ ${#sv_run} -gt 80 ]; then
 		sv_run=$(mktemp -d /tmp/makini-webhook-run.XXXXXX) || return 1
 	else
 		mkdir -p "$sv_run" || return 1
@@ -307,7 +310,7 @@ server_start() {
 		sv_share_paths "$sv_dir" &&
 		lighttpd -tt -f "$sv_dir/conf/lighttpd.conf" \
 			>"$sv_dir/log/configtest.log" 2>&1 || {
-			cat "$sv_dir/log/configtest.log" >&2
+			cat "$sv_dir/log/configtest.log" 2>/dev/null >&2
 			server_stop "$sv_dir"
 			return 1
 		}
@@ -320,7 +323,7 @@ server_start() {
 		sv_share_paths "$sv_dir" &&
 		apache2 -t -d "$sv_dir" -f "$sv_dir/conf/httpd.conf" \
 			>"$sv_dir/log/configtest.log" 2>&1 || {
-			cat "$sv_dir/log/configtest.log" >&2
+			cat "$sv_dir/log/configtest.log" 2>/dev/null >&2
 			server_stop "$sv_dir"
 			return 1
 		}
