@@ -204,10 +204,14 @@ scan_string(struct scan *sc, char *out, size_t max, size_t *out_len)
 
 		/* Most bytes are plain: skip them in a tight loop. */
 		if (!out) {
-			while (plain[c] && ++sc->p < sc->end)
-				c = *sc->p;
-			if (sc->p == sc->end)
+			const unsigned char *q = sc->p, *end = sc->end;
+
+			while (q < end && plain[*q])
+				q++;
+			sc->p = q;
+			if (q == end)
 				break;
+			c = *q;
 		}
 		if (c == '"') {
 			sc->p++;
