@@ -87,6 +87,7 @@ $(BENCH_EMPTY): tests/bench/empty.c | libs-present
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_EMPTY)
+	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
 	@sh tests/bench/bench.sh
 
 check: deps

@@ -13,12 +13,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-Webhook-Signature"] = (slurp(os.getenv("BENCH_SIG")):gsub("%s+$", ""))
 
 -- One machine-readable line for the harness: req/s, p50 and p99 in ms,
--- and the count of answers that were not 2xx.
+-- the count of answers that were not 2xx or 3xx, the count of requests,
+-- and the count of socket errors (connect, read, write, timeout).
 function done(summary, latency, requests)
-	local bad = summary.errors.status + summary.errors.connect +
-		summary.errors.read + summary.errors.write + summary.errors.timeout
-	io.write(string.format("BENCH %.1f %.3f %.3f %d %d\n",
+	local e = summary.errors
+	io.write(string.format("BENCH %.1f %.3f %.3f %d %d %d\n",
 		summary.requests / (summary.duration / 1e6),
 		latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-		bad, summary.requests))
+		e.status, summary.requests,
+		e.connect + e.read + e.write + e.timeout))
 end

@@ -18,16 +18,9 @@ SV_SRCDIR=$SRCDIR
 serve_dirs=
 serve_pids=
 
-# The server directory of setup $1. tests/servers.sh refuses a filled-in
-# config naming a path that ends in /run/makini-webhook..., which a socket
-# in DIR/run would; a directory name longer than 56 bytes makes it put the
-# socket in a directory of its own in /tmp instead.
+# The server directory of setup $1.
 serve_dir() {
-	d="$BENCH_DIR/server-$1"
-	while [ ${#d} -le 56 ]; do
-		d="${d}_"
-	done
-	echo "$d"
+	echo "$BENCH_DIR/server-$1"
 }
 
 serve() {
