@@ -92,8 +92,7 @@ bench: deps
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@rc=0; sh tests/run-all.sh $(UNIT_BIN) || rc=1; \
-	$(MAKE) --no-print-directory check-static || rc=1; exit $$rc
+	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)
 
 # The CGI tests once more, against a static build kept apart from the
 # dynamic one, as shared hosting runs it.

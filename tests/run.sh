@@ -3,9 +3,12 @@
 # foreground, until SIGINT or SIGTERM stops everything it started.
 #
 #	SERVER=lighttpd|apache	the server (lighttpd)
-#	VIA=fastcgi|cgi|proxy	the setup: the server's FastCGI one by
+#	VIA=fastcgi|cgi|proxy|systemd
+#				the setup: the server's FastCGI one by
 #				default (mod_fastcgi, mod_fcgid); proxy is
-#				Apache's mod_proxy_fcgi to a spawn-fcgi socket
+#				Apache's mod_proxy_fcgi to a spawn-fcgi socket,
+#				systemd the same to the shipped systemd units'
+#				service, started as systemd would
 #	PORT=N			the port on 127.0.0.1 (8080)
 #
 # The state lives in ./var (RUN_STATE=dir moves it): the demo secret
@@ -27,10 +30,10 @@ apache) VIA=${VIA:-fcgid} ;;
 esac
 case $SERVER/$VIA in
 lighttpd/fastcgi|lighttpd/cgi) ;;
-apache/fcgid|apache/fastcgi|apache/proxy|apache/cgi) ;;
+apache/fcgid|apache/fastcgi|apache/proxy|apache/systemd|apache/cgi) ;;
 *) echo "make run: VIA for $SERVER is one of" \
 	"$([ "$SERVER" = lighttpd ] && echo 'fastcgi, cgi' ||
-		echo 'fcgid (or fastcgi), proxy, cgi'), not '$VIA'" >&2
+		echo 'fcgid (or fastcgi), proxy, systemd, cgi'), not '$VIA'" >&2
    exit 2 ;;
 esac
 case $PORT in
@@ -119,6 +122,7 @@ case $SERVER/$VIA in
 lighttpd/fastcgi) how="lighttpd + mod_fastcgi" ;;
 lighttpd/cgi) how="lighttpd + mod_cgi" ;;
 apache/proxy) how="Apache + mod_proxy_fcgi + spawn-fcgi" ;;
+apache/systemd) how="Apache + mod_proxy_fcgi + the systemd units' service" ;;
 apache/cgi) how="Apache + mod_cgid" ;;
 apache/*) how="Apache + mod_fcgid" ;;
 esac

@@ -19,7 +19,7 @@ SECRET_FILE=$TRASH/secret
 SPOOL=$TRASH/spool
 PORT=$(test_free_port)
 
-test_at_exit 'server_stop "$SERVER_DIR"'
+test_at_exit 'server_stop "$SERVER_DIR"; server_stop "$TRASH/busy"'
 test_failure_hook() {
 	server_logs "$SERVER_DIR" | sed 's/^/#   /'
 }
@@ -102,6 +102,13 @@ server_cases() {
 		test_skip "the other cases: the server did not start"
 		return 1
 	fi
+
+	test_expect_success 'a server that cannot start is reported with its log' '
+		test_must_fail server_start "$sc_server" "$sc_via" "$PORT" \
+			"$TRASH/busy" 2>err &&
+		grep "Address already in use" err &&
+		! ps -eo args= | grep -F "$TRASH/busy/" | grep -v grep
+	'
 
 	test_expect_success 'GET is the health check' '
 		curl -sS --max-time 20 -o answer -w "%{http_code}" "$URL" >code &&

@@ -3,11 +3,14 @@
 #
 #	server_start SERVER VIA PORT DIR
 #		SERVER is lighttpd or apache; VIA is fastcgi or cgi for
-#		lighttpd, fcgid, proxy or cgi for Apache. Fills in the shipped
+#		lighttpd, fcgid, proxy, systemd or cgi for Apache. Fills in
+#		the shipped
 #		configuration for paths and the port, writes a minimal main
-#		configuration around it in DIR, starts the server (and, for
-#		proxy, the FastCGI backend with the shipped spawn-fcgi script)
-#		on 127.0.0.1:PORT and returns once the port answers. On failure
+#		configuration around it in DIR, starts the server on
+#		127.0.0.1:PORT and returns once the port answers. proxy and
+#		systemd are both mod_proxy_fcgi: the FastCGI backend comes from
+#		the shipped spawn-fcgi script, or from the shipped systemd units
+#		started the way systemd would start them. On failure
 #		it prints the logs, stops what it started and returns 1.
 #	server_stop DIR
 #		Stops every process server_start started in DIR; safe to call
@@ -152,11 +155,12 @@ sv_apache_conf() {
 	case $sv_via in
 	fcgid) sv_file=makini-webhook-fcgid.conf
 		sv_mods="fcgid" ;;
-	proxy) sv_file=makini-webhook-proxy-fcgi.conf
+	proxy|systemd) sv_file=makini-webhook-proxy-fcgi.conf
 		sv_mods="proxy proxy_fcgi" ;;
 	cgi) sv_file=makini-webhook-cgi.conf
 		sv_mods="cgid" ;;
-	*) echo "apache: no setup '$sv_via' (fcgid, proxy, cgi)" >&2; return 1 ;;
+	*) echo "apache: no setup '$sv_via' (fcgid, proxy, systemd, cgi)" >&2
+		return 1 ;;
 	esac
 	sv_fill "$SV_SRCDIR/apache/$sv_file" \
 		"$sv_dir/conf/makini-webhook.conf" "$sv_dir" || return 1
@@ -224,7 +228,65 @@ sv_apache_conf() {
 		sv_fill "$SV_SRCDIR/apache/makini-webhook-spawn-fcgi" \
 			"$sv_dir/conf/makini-webhook-spawn-fcgi" "$sv_dir" ||
 			return 1 ;;
+	systemd)
+		sv_fill "$SV_SRCDIR/apache/env.example" "$sv_dir/conf/env" \
+			"$sv_dir" &&
+		sv_fill "$SV_SRCDIR/apache/systemd/makini-webhook.socket" \
+			"$sv_dir/conf/makini-webhook.socket" "$sv_dir" &&
+		sv_fill "$SV_SRCDIR/apache/systemd/makini-webhook.service" \
+			"$sv_dir/conf/makini-webhook.service" "$sv_dir" ||
+			return 1 ;;
 	esac
+}
+
+# sv_unit_value FILE KEY: the last value of KEY= in a systemd unit.
+sv_unit_value() {
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+# Starts the FastCGI backend of the systemd units in $1/conf as systemd
+# would: the socket of makini-webhook.socket (owner, mode) as standard
+# input of the service's ExecStart, run as its User, with its
+# EnvironmentFile. spawn-fcgi -n binds the socket and execs the command in
+# place, as systemd's StandardInput=socket does. (The sandboxing settings
+# are systemd's own and are not reproduced.)
+sv_systemd_backend() {
+	sv_dir=$1
+	sv_svc=$sv_dir/conf/makini-webhook.service
+	sv_sock=$sv_dir/conf/makini-webhook.socket
+	sv_listen=$(sv_unit_value "$sv_sock" ListenStream)
+	sv_exec=$(sv_unit_value "$sv_svc" ExecStart)
+	sv_envfile=$(sv_unit_value "$sv_svc" EnvironmentFile)
+	grep -qx 'StandardInput=socket' "$sv_svc" || {
+		echo "$sv_svc: expected StandardInput=socket" >&2
+		return 1
+	}
+	set -- -n -s "$sv_listen" -M "$(sv_unit_value "$sv_sock" SocketMode)"
+	if [ "$(id -u)" = 0 ]; then
+		set -- "$@" -u "$(sv_unit_value "$sv_svc" User)" \
+			-g "$(sv_unit_value "$sv_svc" Group)" \
+			-U "$(sv_unit_value "$sv_sock" SocketUser)" \
+			-G "$(sv_unit_value "$sv_sock" SocketGroup)"
+	fi
+	rm -f "$sv_listen"
+	(
+		set -a
+		. "$sv_envfile"
+		set +a
+		# shellcheck disable=SC2086
+		exec spawn-fcgi "$@" -- $sv_exec
+	) </dev/null >"$sv_dir/log/service.log" 2>&1 &
+	echo $! >>"$sv_dir/pids"
+	sv_tries=50
+	until [ -S "$sv_listen" ]; do
+		if ! sv_alive "$(tail -n 1 "$sv_dir/pids")" || [ $sv_tries = 0 ]
+		then
+			echo "the service did not open $sv_listen" >&2
+			return 1
+		fi
+		sleep 0.1
+		sv_tries=$((sv_tries - 1))
+	done
 }
 
 server_url() {
@@ -255,15 +317,30 @@ sv_alive() {
 	[ -n "$sv_state" ] && [ "$sv_state" != Z ]
 }
 
-# Succeeds once 127.0.0.1:$1 answers HTTP; fails if process $2 exits first
-# or SV_START_TIMEOUT passes.
+# Succeeds when process $2 holds the socket listening on TCP port $1, so
+# that another server already on the port is not taken for ours. Without
+# /proc/net/tcp it cannot tell, and succeeds.
+sv_listens() {
+	[ -r /proc/net/tcp ] || return 0
+	sv_inodes=$(awk -v port=":$(printf '%04X' "$1")" \
+		'$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	for sv_inode in $sv_inodes; do
+		ls -l "/proc/$2/fd" 2>/dev/null |
+			grep -q "socket:\[$sv_inode\]" && return 0
+	done
+	return 1
+}
+
+# Succeeds once process $2 listens on 127.0.0.1:$1 and the port answers
+# HTTP; fails if the process exits first or SV_START_TIMEOUT passes.
 sv_wait_port() {
 	sv_tries=$((SV_START_TIMEOUT * 10))
 	while [ "$sv_tries" -gt 0 ]; do
 		sv_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
 			"http://127.0.0.1:$1/" 2>/dev/null) || true
 		case $sv_code in
-		[1-5]??) return 0 ;;
+		[1-5]??) sv_listens "$1" "$2" && return 0 ;;
 		esac
 		if ! sv_alive "$2"; then
 			echo "server exited before accepting on port $1" >&2
@@ -327,14 +404,17 @@ server_start() {
 			server_stop "$sv_dir"
 			return 1
 		}
-		if [ "$sv_via" = proxy ]; then
+		case $sv_via in
+		proxy)
 			sh "$sv_dir/conf/makini-webhook-spawn-fcgi" \
-				>"$sv_dir/log/spawn-fcgi.log" 2>&1 || {
-				server_logs "$sv_dir" >&2
-				server_stop "$sv_dir"
-				return 1
-			}
-		fi
+				>"$sv_dir/log/spawn-fcgi.log" 2>&1 ;;
+		systemd)
+			sv_systemd_backend "$sv_dir" ;;
+		esac || {
+			server_logs "$sv_dir" >&2
+			server_stop "$sv_dir"
+			return 1
+		}
 		apache2 -DFOREGROUND -d "$sv_dir" -f "$sv_dir/conf/httpd.conf" \
 			</dev/null >"$sv_dir/log/stderr.log" 2>&1 &
 		echo $! >>"$sv_dir/pids"

@@ -46,7 +46,7 @@ run_stop() {
 	! ps -eo args= | grep -F "$TRASH/$1/" | grep -v grep
 }
 
-for name in demo given cgi apache-fcgid apache-proxy; do
+for name in demo given cgi apache-fcgid apache-proxy apache-systemd; do
 	test_at_exit "kill -TERM \$(cat $name.pid 2>/dev/null) 2>/dev/null"
 done
 test_failure_hook() {
@@ -129,5 +129,11 @@ test_expect_success 'Apache mod_fcgid: given variables reach the receiver' '
 test_expect_success 'Apache mod_proxy_fcgi: given variables reach the receiver' '
 	given apache-proxy apache proxy
 '
+
+if command -v multiwatch >/dev/null; then
+	test_expect_success 'Apache + systemd units: given variables reach the receiver' '
+		given apache-systemd apache systemd
+	'
+fi
 
 test_done
