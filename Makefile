@@ -77,6 +77,19 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(OBJ)
 deps:
 	@sh tests/deps.sh
 
+# The benchmark's ceiling program; tests/bench/bench.sh explains the rest.
+BENCH_EMPTY = tests/trash/bench-empty
+
+$(BENCH_EMPTY): tests/bench/empty.c | libs-present
+	@mkdir -p tests/trash
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_EMPTY)
+	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
+	@sh tests/bench/bench.sh
+
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)

@@ -42,12 +42,20 @@ read_fcgi_body(void *buf, size_t n, void *ctx)
 	return FCGI_fread(buf, 1, n, FCGI_stdin);
 }
 
-/* Log lines go to the request's error stream, into the server's error log. */
+/*
+ * Log lines go to the request's error stream, into the server's error log,
+ * each sent at once, so that a hook's lines show while it runs. The
+ * request's own closing line is not: the end of the request, which comes
+ * right after it, sends it with the stream's end record in one write.
+ */
+static int log_unflushed;
+
 static void
 fcgi_log_sink(const char *line, size_t len)
 {
 	FCGI_fwrite((void *)line, 1, len, FCGI_stderr);
-	FCGI_fflush(FCGI_stderr);
+	if (!log_unflushed)
+		FCGI_fflush(FCGI_stderr);
 }
 
 static double
@@ -99,7 +107,9 @@ serve(int fastcgi)
 	handle_request(&req, cfg, &ev, &rep);
 	len = reply_render(&rep, out, sizeof(out));
 	FCGI_fwrite(out, 1, len, FCGI_stdout);
+	log_unflushed = 1;
 	log_request(&req, &rep, &start);
+	log_unflushed = 0;
 
 	if (fastcgi && cfg->mode == MODE_QUEUE && rep.status == STATUS_OK &&
 	    rep.id[0]) {
