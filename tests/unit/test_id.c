@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "id.h"
@@ -101,8 +102,17 @@ main(void)
 	CHECK("random part differs",
 	      strncmp(ids[0] + 24, child_ids[0] + 24, 16) != 0);
 
-	char id[ID_LEN_MAX + 1];
+	char id[ID_LEN_MAX + 1], before[16], after[16];
+	time_t t0 = time(NULL), t1;
+	struct tm tm;
+
 	id_make(id, sizeof(id), "inserted");
+	t1 = time(NULL);
 	CHECK("action in id", shaped(id, "inserted"));
+	/* The date and time are UTC, as gmtime_r gives them. */
+	strftime(before, sizeof(before), "%Y%m%dT%H%M%S", gmtime_r(&t0, &tm));
+	strftime(after, sizeof(after), "%Y%m%dT%H%M%S", gmtime_r(&t1, &tm));
+	CHECK("UTC time in id", strncmp(id, before, 15) == 0 ||
+					strncmp(id, after, 15) == 0);
 	return unit_report();
 }
