@@ -20,7 +20,7 @@ cgi_run() {
 
 cgi_post() {
 	body=$1
-	sig=${2:--}
+	sig=${2--}
 	[ $# -gt 0 ] && shift
 	[ $# -gt 0 ] && shift
 	[ "$sig" = - ] && sig=$(test_hmac_hex "$SECRET" "$body")
