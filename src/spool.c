@@ -158,15 +158,63 @@ out:
 	return rc;
 }
 
+/*
+ * Whether an O_TMPFILE file can be given its name through /proc/self/fd:
+ * checked once per process, as a chroot may lack /proc.
+ */
+static int
+proc_fd_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	return usable;
+}
+
+/*
+ * Creates the event's file in tmp/. Where the file system allows, it is
+ * unnamed (O_TMPFILE): a process killed before publishing it then leaves
+ * nothing behind, where a named tmp/ file would stay forever. Elsewhere
+ * (NFS, no /proc) it is tmp/<name>, and *named is set.
+ */
+static int
+create_tmp(int tmp_fd, const char *name, int *named)
+{
+	int fd;
+
+	*named = 0;
+	if (proc_fd_usable()) {
+		fd = openat(tmp_fd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC,
+			    FILE_MODE);
+		if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+				errno != EINVAL))
+			return fd;
+	}
+	*named = 1;
+	return openat(tmp_fd, name,
+		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      FILE_MODE);
+}
+
+/* Gives the unnamed file fd its name in new/; fails if the name exists. */
+static int
+link_tmpfile(int fd, int new_fd, const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, path, new_fd, name, AT_SYMLINK_FOLLOW);
+}
+
 enum status
 spool_store(const char *root, const char *type, const char *id,
 	    const void *body, size_t len, int durable, struct reply *rep,
 	    const char **why)
 {
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	char name[NAME_MAX + 1];
 	int tmp_fd = -1, new_fd = -1, fd = -1, saved;
-	int in_tmp = 0, in_new = 0;
+	int named, in_tmp = 0, in_new = 0;
 
 	if (snprintf(name, sizeof(name), "%s.json", id) >= (int)sizeof(name) ||
 	    strchr(type, '/') || type[0] == '.' || !type[0]) {
@@ -175,24 +223,31 @@ spool_store(const char *root, const char *type, const char *id,
 	}
 	if (open_type_dirs(root, type, &tmp_fd, &new_fd) < 0)
 		goto fail;
-	fd = openat(tmp_fd, name, flags, FILE_MODE);
+	fd = create_tmp(tmp_fd, name, &named);
 	if (fd < 0)
 		goto fail;
-	in_tmp = 1;
+	in_tmp = named;
 	if (write_all(fd, body, len) < 0)
 		goto fail;
 	/* fdatasync covers the data and the size, all a new file needs. */
 	if (durable && fdatasync(fd) < 0)
 		goto fail;
+	if (!named) {
+		if (link_tmpfile(fd, new_fd, name) < 0)
+			goto fail;
+		in_new = 1;
+	}
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
-	if (renameat(tmp_fd, name, new_fd, name) < 0)
-		goto fail;
-	in_tmp = 0;
-	in_new = 1;
+	if (named) {
+		if (renameat(tmp_fd, name, new_fd, name) < 0)
+			goto fail;
+		in_tmp = 0;
+		in_new = 1;
+	}
 	if (durable && fsync(new_fd) < 0)
 		goto fail;
 	close(tmp_fd);

@@ -11,9 +11,12 @@
  */
 
 /*
- * Stores body as SPOOL/<type>/new/<id>.json: written in tmp/ (O_EXCL,
- * O_NOFOLLOW), fsynced, renamed into new/, and new/ fsynced, so the event
- * is whole on disk or absent. With durable 0 the fsyncs are skipped.
+ * Stores body as SPOOL/<type>/new/<id>.json: written in tmp/ as an unnamed
+ * O_TMPFILE file (else as tmp/<id>.json, O_EXCL, O_NOFOLLOW), fsynced,
+ * linked (or renamed) into new/, and new/ fsynced, so the event is whole
+ * on disk or absent, and a killed process leaves nothing in tmp/. The
+ * directories are opened below root without following links. With
+ * durable 0 the fsyncs are skipped.
  * Returns STATUS_OK, or STATUS_UNAVAILABLE with rep's reason set and the
  * errno text in *why; then nothing is left in tmp/ or new/.
  */

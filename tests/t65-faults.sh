@@ -131,6 +131,37 @@ else
 	test_skip 'EACCES cases need the user nobody and setpriv'
 fi
 
+# Without /proc (a chroot, say) the event is written as a named tmp/ file
+# and renamed; an unshared mount namespace hides /proc from the receiver.
+if unshare -m true 2>/dev/null; then
+	cat >noproc.sh <<-\EOF
+	#!/bin/sh
+	exec unshare -m sh -c 'mount -t tmpfs none /proc &&
+		test ! -e /proc/self/fd && exec "$0"' "$1"
+	EOF
+	chmod +x noproc.sh
+	CGI_RUN_AS=$TRASH/noproc.sh
+	test_expect_success 'without /proc: stored through a named tmp/ file' '
+		cgi_post event.json &&
+		expect_stored event.json &&
+		rm -f "$SPOOL"/assets/new/*
+	'
+	test_expect_success 'without /proc, ENOSPC mid-write: the tmp/ file is removed' '
+		dd if=/dev/zero of="$FS/filler" bs=4k \
+			count=$(( $(stat -f -c %a "$FS") - 2 )) 2>/dev/null &&
+		cgi_post big.json &&
+		expect_refused_clean &&
+		grep -q "No space left" err &&
+		rm -f "$FS/filler" &&
+		cgi_post big.json &&
+		expect_stored big.json &&
+		rm -f "$SPOOL"/assets/new/*
+	'
+	CGI_RUN_AS=
+else
+	test_skip 'cannot unshare a mount namespace to hide /proc'
+fi
+
 if chattr +i "$SPOOL/assets/tmp" 2>/dev/null; then
 	test_at_exit 'chattr -i "$SPOOL/assets/tmp" 2>/dev/null'
 	test_expect_success 'immutable tmp/ (chattr +i, EPERM even for root): 503' '
