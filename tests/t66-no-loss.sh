@@ -53,7 +53,7 @@ else
 fi
 cat >worker.sh <<-WORKER
 #!/bin/sh
-exec $RUN_AS ${MAKINI_TEST_WRAP:-} "$BIN"
+exec $RUN_AS "$BIN"
 WORKER
 chmod 0755 worker.sh
 
