@@ -172,6 +172,16 @@ test_expect_success 'lighttpd starts the receiver as FastCGI' '
 	test $(workers | wc -l) = 2
 '
 
+# A header value cannot hold a NUL through CGI or FastCGI (both pass C
+# strings); through HTTP the server must refuse it before the receiver.
+test_expect_success 'a NUL inside the signature header never gets in' '
+	python3 "$SRCDIR/tests/reliability/nul-header.py" $PORT "$SECRET" \
+		/hook >nul.out &&
+	cat nul.out &&
+	test $(grep -c "^HTTP/1.1 [45]" nul.out) = 5 &&
+	test -z "$(find "$SPOOL" -type f)"
+'
+
 test_expect_success "baseline: every acknowledged event stored (${T}s)" '
 	phase baseline none none &&
 	audit baseline
