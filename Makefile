@@ -26,7 +26,9 @@ ifeq ($(DEVELOPER),1)
 WARNINGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# Any finding aborts the program, so that a test sees it fail.
+CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "handle.h"
 #include "log.h"
+#include "queue.h"
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
@@ -72,8 +73,14 @@ log_request(const struct request *req, const struct reply *rep,
 		 rep->detail ? ")" : "", elapsed_ms(start));
 }
 
+/*
+ * Serves one request. In queue mode under FastCGI, the event just stored
+ * has its hook run once the answer is finished, before the next accept,
+ * so the client's latency never includes the hook; its log lines then go
+ * to the process's own standard error, which the server also logs.
+ */
 static void
-serve(void)
+serve(int fastcgi)
 {
 	struct timespec start;
 	struct request req;
@@ -91,21 +98,32 @@ serve(void)
 	len = reply_render(&rep, out, sizeof(out));
 	FCGI_fwrite(out, 1, len, FCGI_stdout);
 	log_request(&req, &rep, &start);
+
+	if (fastcgi && cfg->mode == MODE_QUEUE && rep.status == STATUS_OK &&
+	    rep.id[0]) {
+		FCGI_Finish();
+		log_set_sink(NULL);
+		queue_run(cfg, ev.entity, rep.id, environ, config_process_env());
+		log_set_sink(fcgi_log_sink);
+	}
 }
 
 int
 main(int argc, char **argv)
 {
+	int fastcgi;
+
 	if (!under_gateway())
 		return cli_main(argc, argv, environ);
 	if (sig_init() < 0) {
 		fputs("makini-webhook: libgcrypt version mismatch\n", stderr);
 		return 1;
 	}
+	fastcgi = !FCGX_IsCGI();
 	/* FCGI_Accept() replaces environ with each request's parameters. */
 	config_capture(environ);
 	log_set_sink(fcgi_log_sink);
 	while (FCGI_Accept() >= 0)
-		serve();
+		serve(fastcgi);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "queue.h"
 #include "sig.h"
 #include "spool.h"
 
@@ -22,7 +23,8 @@
 static void
 usage(FILE *out)
 {
-	fputs("usage: makini-webhook.cgi [--help | --version | sign | check]\n"
+	fputs("usage: makini-webhook.cgi [--help | --version | sign | check |\n"
+	      "                           drain | status [--json]]\n"
 	      "\n"
 	      "Receives Makini webhooks when a web server runs it as CGI or\n"
 	      "FastCGI: verifies each request's X-Webhook-Signature and\n"
@@ -32,6 +34,10 @@ usage(FILE *out)
 	      "           the configured secret\n"
 	      "  check    check the configuration, secret and spool; exit 0\n"
 	      "           when usable, 1 when not\n"
+	      "  drain    queue mode: run the hooks of all due pending events,\n"
+	      "           oldest first (for cron or a systemd timer)\n"
+	      "  status   per event type, the events in new/, cur/ and failed/\n"
+	      "           and the age of the oldest pending one; --json for JSON\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
 	      "variables; see the README.\n", out);
@@ -191,6 +197,64 @@ check(char *const *env)
 	return usable ? 0 : 1;
 }
 
+/* drain and status need no secret: cron need not know it. */
+static int
+load_for_queue(struct config *cfg, char *const *env, int need_hooks)
+{
+	config_load(cfg, env, NULL);
+	if (!cfg->usable && !cfg->only_secret_missing) {
+		fprintf(stderr, "makini-webhook: %s\n", cfg->problem);
+		return -1;
+	}
+	if (need_hooks && cfg->mode != MODE_QUEUE) {
+		fprintf(stderr, "makini-webhook: drain runs hooks in queue mode: "
+			"set MAKINI_WEBHOOK_MODE=queue and MAKINI_WEBHOOK_HOOKS\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drain(char *const *env)
+{
+	struct config cfg;
+	struct drain_counts c;
+	int rc = 1;
+
+	if (load_for_queue(&cfg, env, 1) < 0)
+		goto out;
+	if (queue_drain(&cfg, env, &c) < 0) {
+		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	printf("drain: %u done, %u to retry, %u failed for good, %u skipped, "
+	       "%u errors\n", c.done, c.retried, c.failed, c.skipped, c.errors);
+	rc = c.errors ? 1 : 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+status(char *const *env, int json)
+{
+	struct config cfg;
+	int rc = 1;
+
+	if (load_for_queue(&cfg, env, 0) < 0)
+		goto out;
+	if (queue_status(&cfg, json, stdout) < 0) {
+		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
 int
 cli_main(int argc, char **argv, char *const *env)
 {
@@ -214,6 +278,10 @@ cli_main(int argc, char **argv, char *const *env)
 		return sign(env);
 	if (strcmp(argv[1], "check") == 0)
 		return check(env);
+	if (strcmp(argv[1], "drain") == 0)
+		return drain(env);
+	if (strcmp(argv[1], "status") == 0)
+		return status(env, argc > 2 && strcmp(argv[2], "--json") == 0);
 	fprintf(stderr, "makini-webhook: unknown verb '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -16,12 +16,13 @@
 #define SECRET_MAX 4096       /* bytes in one secret */
 #define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
 #define MAX_BODY_LIMIT (256UL << 20)
-#define CAPTURE_MAX 64        /* MAKINI_WEBHOOK_* variables kept */
+#define CAPTURE_MAX 512       /* process environment entries kept */
+#define HOOK_ENV_NAMES_MAX 32
 
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
-	"MAX_ATTEMPTS", "FSYNC", "ALLOW_FROM",
+	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM",
 };
 
 static int
@@ -235,6 +236,58 @@ mode_var(struct config *cfg, char *const *base, char *const *overlay)
 		fail(cfg, CONFIG_PREFIX "MODE must be spool, hook or queue");
 }
 
+/* Names a hook's environment sets itself. */
+static const char *const hook_own_names[] = {
+	"MAKINI_EVENT", "MAKINI_ENTITY", "MAKINI_ACTION", "MAKINI_EVENT_ID",
+	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE",
+};
+
+static int
+is_reserved_for_hooks(const char *name, size_t len)
+{
+	if (len >= sizeof(CONFIG_PREFIX) - 1 &&
+	    strncmp(name, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
+		if (strlen(hook_own_names[i]) == len &&
+		    strncmp(name, hook_own_names[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * MAKINI_WEBHOOK_HOOK_ENV names variables to pass to hooks: plain names,
+ * never one of our own, so that no secret reaches a hook.
+ */
+static void
+hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
+{
+	const char *v = lookup(base, overlay, "HOOK_ENV");
+	size_t names = 0;
+
+	cfg->hook_env = strdup(v ? v : "");
+	if (!v)
+		return;
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || (p[0] >= '0' && p[0] <= '9') ||
+		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789_") < len ||
+		    is_reserved_for_hooks(p, len) ||
+		    ++names > HOOK_ENV_NAMES_MAX) {
+			fail(cfg, CONFIG_PREFIX "HOOK_ENV must list at most %d "
+			     "variable names, comma-separated, none of them "
+			     CONFIG_PREFIX "* or a MAKINI_EVENT* variable",
+			     HOOK_ENV_NAMES_MAX);
+			return;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
 /* A misspelt variable would otherwise be ignored without a word. */
 static void
 check_unknown(struct config *cfg, char *const *env)
@@ -269,6 +322,7 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->max_body = 1048576;
 	cfg->hook_timeout = 8;
 	cfg->max_attempts = 10;
+	cfg->retry_delay = 30;
 	cfg->fsync = 1;
 
 	check_unknown(cfg, base);
@@ -276,8 +330,7 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	mode_var(cfg, base, overlay);
 	cfg->spool = path_var(cfg, base, overlay, "SPOOL", MAKINI_DEFAULT_SPOOL);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
-	v = lookup(base, overlay, "HOOK_ENV");
-	cfg->hook_env = strdup(v ? v : "");
+	hook_env_var(cfg, base, overlay);
 
 	n = cfg->max_body;
 	number_var(cfg, base, overlay, "MAX_BODY", 1, MAX_BODY_LIMIT, &n);
@@ -288,6 +341,9 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	n = cfg->max_attempts;
 	number_var(cfg, base, overlay, "MAX_ATTEMPTS", 1, 1000, &n);
 	cfg->max_attempts = (unsigned)n;
+	n = cfg->retry_delay;
+	number_var(cfg, base, overlay, "RETRY_DELAY", 0, 86400, &n);
+	cfg->retry_delay = (unsigned)n;
 	n = (unsigned long)cfg->fsync;
 	number_var(cfg, base, overlay, "FSYNC", 0, 1, &n);
 	cfg->fsync = (int)n;
@@ -301,14 +357,20 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 
 	secret_var(cfg, base, overlay, "SECRET", "SECRET_FILE");
 	secret_var(cfg, base, overlay, "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE");
-	if (cfg->usable && cfg->secret_count == 0)
+	if (cfg->usable && cfg->secret_count == 0) {
 		fail(cfg, "no secret: set " CONFIG_PREFIX "SECRET or "
 		     CONFIG_PREFIX "SECRET_FILE");
-	if (cfg->mode != MODE_SPOOL && !cfg->hooks)
+		cfg->only_secret_missing = 1;
+	}
+	if (cfg->mode != MODE_SPOOL && !cfg->hooks) {
 		fail(cfg, CONFIG_PREFIX "HOOKS is required in modes hook "
 		     "and queue");
-	if (!cfg->spool || !cfg->hook_env)
+		cfg->only_secret_missing = 0;
+	}
+	if (!cfg->spool || !cfg->hook_env) {
 		fail(cfg, "out of memory");
+		cfg->only_secret_missing = 0;
+	}
 }
 
 void
@@ -357,7 +419,7 @@ config_reload_secrets(struct config *cfg)
 	return changed;
 }
 
-/* The captured process variables, and the cached per-request config. */
+/* The captured process environment, and the cached per-request config. */
 static char *captured[CAPTURE_MAX + 1];
 static struct config cached;
 static char *cached_key;
@@ -369,9 +431,14 @@ config_capture(char *const *process_env)
 	size_t n = 0;
 
 	for (; process_env && *process_env && n < CAPTURE_MAX; process_env++)
-		if (is_config_var(*process_env))
-			captured[n++] = strdup(*process_env);
+		captured[n++] = strdup(*process_env);
 	captured[n] = NULL;
+}
+
+char *const *
+config_process_env(void)
+{
+	return captured;
 }
 
 /*

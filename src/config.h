@@ -26,6 +26,8 @@ struct secret_origin {
 struct config {
 	int usable;
 	char problem[160];
+	/* All is well but the secret: enough for drain and status. */
+	int only_secret_missing;
 
 	enum mode mode;
 	char *spool;
@@ -34,6 +36,7 @@ struct config {
 	size_t max_body;
 	unsigned hook_timeout;
 	unsigned max_attempts;
+	unsigned retry_delay; /* seconds before the first retry; doubles */
 	int fsync;
 	int allow_set;
 	struct allow_list allow;
@@ -60,11 +63,13 @@ void config_free(struct config *cfg);
 int config_reload_secrets(struct config *cfg);
 
 /*
- * Copies the process environment's MAKINI_WEBHOOK_* variables. Call it
- * once before the first FCGI_Accept(), which replaces environ with each
- * request's parameters.
+ * Copies the process environment. Call it once before the first
+ * FCGI_Accept(), which replaces environ with each request's parameters.
  */
 void config_capture(char *const *process_env);
+
+/* The environment config_capture() kept, for hooks' MAKINI_WEBHOOK_HOOK_ENV. */
+char *const *config_process_env(void);
 
 /*
  * The configuration for one request: the captured process environment

@@ -115,8 +115,12 @@ event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 	json_tokener_reset(tok);
 	if (len <= (size_t)INT32_MAX)
 		root = json_tokener_parse_ex(tok, body, (int)len);
-	/* A complete value must have ended the body (trailing blanks aside). */
+	/*
+	 * One complete value must fill the body, trailing blanks aside: the
+	 * parser stops quietly at a NUL, so the end offset is checked too.
+	 */
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len ||
 	    !json_object_is_type(root, json_type_object)) {
 		status = reply_set(rep, STATUS_BAD_REQUEST,
 				   "body is not a JSON object");

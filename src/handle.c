@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hook.h"
 #include "id.h"
 #include "sig.h"
 #include "spool.h"
@@ -50,6 +51,47 @@ verify(const struct request *req, struct config *cfg, struct reply *rep)
 	return STATUS_OK;
 }
 
+/* Hook mode: the hook runs now, on the body, and its exit is the answer. */
+static void
+run_hook(const struct request *req, const struct config *cfg,
+	 const struct event *ev, struct reply *rep)
+{
+	static char why[256];
+	char path[4096];
+	struct hook_call call = {
+		.event = ev, .id = rep->id, .attempt = 1,
+		.env_first = req->env, .env_second = config_process_env(),
+	};
+	int input;
+
+	if (hook_find(cfg->hooks, ev, path, sizeof(path)) < 0) {
+		rep->id[0] = '\0';
+		reply_set(rep, STATUS_OK, "ignored");
+		rep->detail = "no hook";
+		return;
+	}
+	input = hook_input_from_memory(req->body, req->body_len);
+	if (input < 0) {
+		reply_set(rep, STATUS_UNAVAILABLE, "cannot run hook");
+		rep->detail = strerror(errno);
+		return;
+	}
+	switch (hook_run(cfg, path, &call, input, why, sizeof(why))) {
+	case HOOK_OK:
+		reply_set(rep, STATUS_OK, "accepted");
+		break;
+	case HOOK_FAILED:
+		reply_set(rep, STATUS_BAD_GATEWAY, "hook failed");
+		rep->detail = why;
+		break;
+	case HOOK_TIMEOUT:
+		reply_set(rep, STATUS_GATEWAY_TIMEOUT, "hook timed out");
+		rep->detail = why;
+		break;
+	}
+	close(input);
+}
+
 void
 handle_request(struct request *req, struct config *cfg, struct event *ev,
 	       struct reply *rep)
@@ -84,6 +126,10 @@ handle_request(struct request *req, struct config *cfg, struct event *ev,
 	memcpy(rep->event, ev->name, sizeof(ev->name));
 
 	id_make(rep->id, sizeof(rep->id), ev->action);
+	if (cfg->mode == MODE_HOOK) {
+		run_hook(req, cfg, ev, rep);
+		return;
+	}
 	if (spool_store(cfg->spool, ev->entity, rep->id, req->body,
 			req->body_len, cfg->fsync, rep,
 			&rep->detail) != STATUS_OK) {

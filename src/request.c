@@ -19,6 +19,7 @@ void
 request_from_env(struct request *req, char *const *env)
 {
 	memset(req, 0, sizeof(*req));
+	req->env = env;
 	for (; env && *env; env++) {
 		const char *e = *env;
 

@@ -18,6 +18,7 @@ struct request {
 	const char *content_length;
 	const char *remote_addr;
 	const char *signature; /* HTTP_X_WEBHOOK_SIGNATURE */
+	char *const *env;      /* the whole request environment */
 
 	body_reader_fn *read_body;
 	void *read_ctx;

@@ -101,3 +101,15 @@ test_free_port() {
 	python3 -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# Succeeds once process $1 has ended (a zombie awaiting its reaper counts as
+# ended), waiting up to two seconds for a signal already sent to land.
+test_process_gone() {
+	for _ in $(seq 20); do
+		state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+		case $state in "" | Z | X) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "process $1 still running"
+	return 1
+}

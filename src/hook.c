@@ -1,0 +1,313 @@
+#include "hook.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define HOOK_ENV_MAX 48      /* entries in a hook's environment */
+#define HOOK_LINE_MAX 512    /* longest output line logged whole */
+
+int
+hook_find(const char *hooks_dir, const struct event *ev, char *path,
+	  size_t size)
+{
+	const char *names[3] = { ev->name, ev->entity, "default" };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct stat st;
+
+		if (snprintf(path, size, "%s/%s", hooks_dir, names[i]) >=
+		    (int)size)
+			continue;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int
+hook_input_from_memory(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	int fd = memfd_create("makini-event", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *
+env_lookup(char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; env && *env; env++)
+		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/* Formats "NAME=value" into a fresh string added to envp. */
+static void
+env_add(char **envp, size_t *n, const char *name, const char *value)
+{
+	char *entry;
+
+	if (*n >= HOOK_ENV_MAX || asprintf(&entry, "%s=%s", name, value) < 0)
+		return;
+	envp[(*n)++] = entry;
+}
+
+/*
+ * The hook's whole environment: PATH, the MAKINI_* event variables, and
+ * the variables named in MAKINI_WEBHOOK_HOOK_ENV, which config.c has
+ * already checked never name one of our own (secret-bearing) variables.
+ */
+static void
+build_env(const struct config *cfg, const struct hook_call *call,
+	  char **envp)
+{
+	char attempt[16], names[1024];
+	const char *path = HOOK_DEFAULT_PATH;
+	size_t n = 0;
+
+	snprintf(attempt, sizeof(attempt), "%u", call->attempt);
+	env_add(envp, &n, "MAKINI_EVENT", call->event->name);
+	env_add(envp, &n, "MAKINI_ENTITY", call->event->entity);
+	env_add(envp, &n, "MAKINI_ACTION", call->event->action);
+	env_add(envp, &n, "MAKINI_EVENT_ID", call->id);
+	env_add(envp, &n, "MAKINI_ATTEMPT", attempt);
+	if (call->event_file)
+		env_add(envp, &n, "MAKINI_EVENT_FILE", call->event_file);
+
+	snprintf(names, sizeof(names), "%s", cfg->hook_env);
+	for (char *save, *name = strtok_r(names, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		const char *value = env_lookup(call->env_first, name);
+
+		if (!value)
+			value = env_lookup(call->env_second, name);
+		if (!value)
+			continue;
+		if (strcmp(name, "PATH") == 0)
+			path = value;
+		else
+			env_add(envp, &n, name, value);
+	}
+	env_add(envp, &n, "PATH", path);
+	envp[n] = NULL;
+}
+
+static void
+free_env(char **envp)
+{
+	for (char **e = envp; *e; e++)
+		free(*e);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Logs complete lines from buf, keeping a partial last line for later. */
+static void
+log_lines(const char *name, char *buf, size_t *len, int flush)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < *len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		log_line("hook %s: %.*s", name, (int)(i - start), buf + start);
+		start = i + 1;
+	}
+	/* A line too long for the buffer, or the last one, goes out as is. */
+	if ((flush || start == 0) && *len - start == HOOK_LINE_MAX) {
+		log_line("hook %s: %.*s", name, (int)(*len - start), buf + start);
+		start = *len;
+	}
+	if (flush && start < *len) {
+		log_line("hook %s: %.*s", name, (int)(*len - start), buf + start);
+		start = *len;
+	}
+	memmove(buf, buf + start, *len - start);
+	*len -= start;
+}
+
+static pid_t
+spawn_hook(const char *hooks_dir, const char *path, int input_fd,
+	   int output_fd, char **envp, int *err)
+{
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	char *argv[2] = { (char *)path, NULL };
+	pid_t pid = -1;
+
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGHUP);
+	sigaddset(&defaults, SIGCHLD);
+	sigaddset(&defaults, SIGALRM);
+	posix_spawn_file_actions_init(&actions);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&actions, input_fd, 0);
+	posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+	posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
+	/* The FastCGI connection and anything else libraries opened stay ours. */
+	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+	posix_spawn_file_actions_addchdir_np(&actions, hooks_dir);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+					 POSIX_SPAWN_SETSIGMASK |
+					 POSIX_SPAWN_SETSIGDEF);
+	*err = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	return *err ? -1 : pid;
+}
+
+enum hook_result
+hook_run(const struct config *cfg, const char *path,
+	 const struct hook_call *call, int input_fd, char *why,
+	 size_t why_size)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *envp[HOOK_ENV_MAX + 1];
+	char buf[HOOK_LINE_MAX];
+	size_t buf_len = 0;
+	int pipefd[2], pidfd, err, status = 0, exited = 0, term_sent = 0;
+	long long deadline, kill_at;
+	enum hook_result result;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(why, why_size, "cannot make a pipe: %s", strerror(errno));
+		return HOOK_FAILED;
+	}
+	build_env(cfg, call, envp);
+	pid = spawn_hook(cfg->hooks, path, input_fd, pipefd[1], envp, &err);
+	free_env(envp);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		snprintf(why, why_size, "cannot run hook %s: %s", name,
+			 strerror(err));
+		return HOOK_FAILED;
+	}
+
+	/*
+	 * A pidfd turns readable when the hook exits, so one poll waits for
+	 * output, exit and deadline together; without one (kernels before
+	 * 5.3) the loop looks at waitpid every 20 ms instead.
+	 */
+	pidfd = pidfd_open(pid, 0);
+	deadline = now_ms() + (long long)cfg->hook_timeout * 1000;
+	kill_at = deadline + HOOK_KILL_GRACE * 1000;
+	while (!exited) {
+		struct pollfd pfds[2] = {
+			{ pipefd[0], POLLIN, 0 }, { pidfd, POLLIN, 0 }
+		};
+		long long now = now_ms(), wait_ms;
+
+		if (!term_sent && now >= deadline) {
+			kill(-pid, SIGTERM);
+			term_sent = 1;
+		}
+		if (term_sent && now >= kill_at)
+			kill(-pid, SIGKILL);
+		wait_ms = (term_sent ? kill_at : deadline) - now;
+		if (wait_ms < 0 || wait_ms > 1000)
+			wait_ms = term_sent ? 100 : 1000;
+		if (pidfd < 0 && wait_ms > 20)
+			wait_ms = 20;
+		if (poll(pfds, 2, (int)wait_ms) > 0 && pfds[0].revents) {
+			ssize_t n = read(pipefd[0], buf + buf_len,
+					 sizeof(buf) - buf_len);
+
+			if (n > 0) {
+				buf_len += (size_t)n;
+				log_lines(name, buf, &buf_len, 0);
+			} else if (n == 0 || errno != EINTR) {
+				close(pipefd[0]);
+				pipefd[0] = -1;
+			}
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			exited = 1;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	/* What the hook left behind in its group ends with it. */
+	kill(-pid, SIGKILL);
+	if (pipefd[0] >= 0) {
+		ssize_t n;
+
+		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+		while ((n = read(pipefd[0], buf + buf_len,
+				 sizeof(buf) - buf_len)) > 0) {
+			buf_len += (size_t)n;
+			log_lines(name, buf, &buf_len, 0);
+		}
+		close(pipefd[0]);
+	}
+	log_lines(name, buf, &buf_len, 1);
+
+	if (term_sent) {
+		snprintf(why, why_size, "hook %s timed out after %us", name,
+			 cfg->hook_timeout);
+		result = HOOK_TIMEOUT;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		why[0] = '\0';
+		result = HOOK_OK;
+	} else if (WIFEXITED(status)) {
+		snprintf(why, why_size, "hook %s exited with status %d", name,
+			 WEXITSTATUS(status));
+		result = HOOK_FAILED;
+	} else {
+		snprintf(why, why_size, "hook %s killed by signal %d", name,
+			 WTERMSIG(status));
+		result = HOOK_FAILED;
+	}
+	return result;
+}

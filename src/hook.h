@@ -1,0 +1,58 @@
+#ifndef MAKINI_HOOK_H
+#define MAKINI_HOOK_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "event.h"
+
+#define HOOK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define HOOK_KILL_GRACE 2 /* seconds between SIGTERM and SIGKILL */
+
+enum hook_result {
+	HOOK_OK,       /* exited 0 */
+	HOOK_FAILED,   /* exited non-zero, died of a signal, or could not start */
+	HOOK_TIMEOUT,  /* outlived the timeout and was killed */
+};
+
+/* What a hook is told about its event, through its environment. */
+struct hook_call {
+	const struct event *event;
+	const char *id;
+	unsigned attempt;
+	const char *event_file; /* queue mode: the spooled file, else NULL */
+	/* Where MAKINI_WEBHOOK_HOOK_ENV's names are looked up: first, then second. */
+	char *const *env_first;
+	char *const *env_second;
+};
+
+/*
+ * Finds the hook for ev: the first regular executable file among
+ * HOOKS/<entity>.<action>, HOOKS/<entity> and HOOKS/default. Writes its
+ * path into path and returns 0, or returns -1 when there is none. Event
+ * names are validated before this, so no name reaches outside HOOKS.
+ */
+int hook_find(const char *hooks_dir, const struct event *ev, char *path,
+	      size_t size);
+
+/*
+ * Runs the hook at path with posix_spawn (no shell): standard input is
+ * input_fd, the working directory HOOKS, its own process group, and an
+ * environment built from call (never inherited). Its standard output and
+ * error go to the log, a line at a time, prefixed with the hook's name.
+ * Past cfg->hook_timeout seconds its group gets SIGTERM, and SIGKILL
+ * HOOK_KILL_GRACE seconds later; when the hook exits, whatever it left in
+ * its group is killed. Reaps the hook before returning. On failure a short
+ * description goes into why.
+ */
+enum hook_result hook_run(const struct config *cfg, const char *path,
+			  const struct hook_call *call, int input_fd,
+			  char *why, size_t why_size);
+
+/*
+ * Copies len bytes into an anonymous in-memory file and rewinds it, to
+ * serve as a hook's standard input. Returns the descriptor, or -1.
+ */
+int hook_input_from_memory(const void *data, size_t len);
+
+#endif

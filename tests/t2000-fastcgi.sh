@@ -1,0 +1,83 @@
+#!/bin/sh
+# The binary as a FastCGI application: many requests on one process, the
+# configuration captured from the process environment before the first
+# accept and overlaid by each request's params.
+. "$(dirname "$0")/test-lib.sh"
+. "$SRCDIR/tests/cgi-lib.sh"
+. "$SRCDIR/tests/fcgi-lib.sh"
+
+command -v spawn-fcgi >/dev/null && command -v cgi-fcgi >/dev/null || {
+	echo "spawn-fcgi and cgi-fcgi are needed: run make deps"
+	exit 1
+}
+test_failure_hook() { echo "# application log:"; sed 's/^/#   /' "$TRASH/fcgi.log"; }
+
+printf '{"event":"purchaseOrders.updated","body":["po-1"]}' >event.json
+printf '%s\n' "$SECRET" >secret.txt
+
+test_expect_success 'start one FastCGI process, configured by its environment' '
+	fcgi_start MAKINI_WEBHOOK_SECRET_FILE="$TRASH/secret.txt" \
+		MAKINI_WEBHOOK_SPOOL="$TRASH/spool"
+'
+
+test_expect_success 'requests without config params use the captured environment' '
+	for i in 1 2 3 4 5; do
+		fcgi_post event.json && expect_status 200 &&
+		test_cmp event.json "spool/purchase_orders/new/$(answer_id).json" ||
+		return 1
+	done &&
+	[ "$(ls spool/purchase_orders/new | wc -l)" = 5 ] &&
+	test_no_tmp_leftovers spool
+'
+
+test_expect_success 'one process served them all, and logged each' '
+	# The id holds a per-process random part: one process, one value.
+	[ "$(ls spool/purchase_orders/new | cut -d- -f2 | sort -u | wc -l)" = 1 ] &&
+	fcgi_post event.json && grep -q "POST purchase_orders.updated 200" err
+'
+
+test_expect_success 'a request param overlays the process environment' '
+	fcgi_post event.json MAKINI_WEBHOOK_SPOOL="$TRASH/other" &&
+	expect_status 200 &&
+	test_cmp event.json "other/purchase_orders/new/$(answer_id).json" &&
+	fcgi_post event.json && expect_status 200 &&
+	test_cmp event.json "spool/purchase_orders/new/$(answer_id).json"
+'
+
+test_expect_success 'a bad request param gives 500, and the next request is fine' '
+	fcgi_post event.json MAKINI_WEBHOOK_FSYNC=maybe &&
+	expect_status 500 && grep -q MAKINI_WEBHOOK_FSYNC err &&
+	fcgi_post event.json && expect_status 200
+'
+
+test_expect_success 'refusals leave the process serving: 401, 413, 400, 405' '
+	fcgi_request POST event.json HTTP_X_WEBHOOK_SIGNATURE=00 &&
+	expect_status 401 &&
+	head -c 3000 /dev/zero >big &&
+	fcgi_request POST big MAKINI_WEBHOOK_MAX_BODY=2000 &&
+	expect_status 413 &&
+	fcgi_request POST event.json CONTENT_LENGTH=500 \
+		HTTP_X_WEBHOOK_SIGNATURE="$(test_hmac_hex "$SECRET" event.json)" &&
+	expect_status 400 &&
+	fcgi_request DELETE event.json && expect_status 405 &&
+	fcgi_request GET /dev/null && expect_status 200 &&
+	fcgi_post event.json && expect_status 200
+'
+
+test_expect_success 'a rotated secret file takes effect without a restart' '
+	printf "rotated-secret\n" >secret.txt.new && mv secret.txt.new secret.txt &&
+	SECRET=rotated-secret fcgi_post event.json && expect_status 200 &&
+	fcgi_post event.json && expect_status 401
+'
+
+test_expect_success 'with no secret anywhere, POST gets 500 and GET 503' '
+	fcgi_stop &&
+	fcgi_start MAKINI_WEBHOOK_SPOOL="$TRASH/spool" &&
+	fcgi_post event.json && expect_status 500 &&
+	grep -q "no secret" err &&
+	fcgi_request GET /dev/null && expect_status 503 &&
+	fcgi_post event.json MAKINI_WEBHOOK_SECRET="$SECRET" &&
+	expect_status 200
+'
+
+test_done

@@ -1,0 +1,187 @@
+/* Configuration from the environment, secret files, and the allow-list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "unit.h"
+
+#define ENV(...) ((char *[]){ __VA_ARGS__, NULL })
+
+static int
+usable(char **base, char **overlay)
+{
+	struct config cfg;
+	int ok;
+
+	config_load(&cfg, base, overlay);
+	ok = cfg.usable;
+	config_free(&cfg);
+	return ok;
+}
+
+static void
+test_values(void)
+{
+	struct config cfg;
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s"), NULL);
+	CHECK("defaults", cfg.usable && cfg.mode == MODE_SPOOL &&
+				  cfg.max_body == 1048576 && cfg.hook_timeout == 8 &&
+				  cfg.max_attempts == 10 && cfg.fsync == 1 &&
+				  !cfg.allow_set && cfg.secret_count == 1 &&
+				  strcmp(cfg.spool, MAKINI_DEFAULT_SPOOL) == 0);
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("OTHER=1"), NULL);
+	CHECK("no secret is unusable", !cfg.usable &&
+		      strstr(cfg.problem, "no secret") != NULL);
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_MAX_BODY=12k"), NULL);
+	CHECK("bad number names its variable",
+	      !cfg.usable && strstr(cfg.problem, "MAKINI_WEBHOOK_MAX_BODY"));
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_SECERT=x"), NULL);
+	CHECK("unknown variable named", !cfg.usable &&
+		      strstr(cfg.problem, "MAKINI_WEBHOOK_SECERT") &&
+		      !strstr(cfg.problem, "=x"));
+	config_free(&cfg);
+
+	CHECK("max body 1", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+				       "MAKINI_WEBHOOK_MAX_BODY=1"), NULL));
+	CHECK("max body 0", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					"MAKINI_WEBHOOK_MAX_BODY=0"), NULL));
+	CHECK("max body negative", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					       "MAKINI_WEBHOOK_MAX_BODY=-5"), NULL));
+	CHECK("max body huge", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					   "MAKINI_WEBHOOK_MAX_BODY=99999999999999999999999"), NULL));
+	CHECK("max body blank", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					    "MAKINI_WEBHOOK_MAX_BODY= 10"), NULL));
+	CHECK("fsync 0", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+				    "MAKINI_WEBHOOK_FSYNC=0"), NULL));
+	CHECK("fsync 2", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+				     "MAKINI_WEBHOOK_FSYNC=2"), NULL));
+	CHECK("fsync yes", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+				       "MAKINI_WEBHOOK_FSYNC=yes"), NULL));
+	CHECK("mode other", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					"MAKINI_WEBHOOK_MODE=spooler"), NULL));
+	CHECK("hook mode needs HOOKS", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+						   "MAKINI_WEBHOOK_MODE=hook"), NULL));
+	CHECK("hook mode with HOOKS", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+						 "MAKINI_WEBHOOK_MODE=hook",
+						 "MAKINI_WEBHOOK_HOOKS=/tmp"), NULL));
+	CHECK("empty secret", !usable(ENV("MAKINI_WEBHOOK_SECRET="), NULL));
+	CHECK("empty spool", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					 "MAKINI_WEBHOOK_SPOOL="), NULL));
+	CHECK("secret and file", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					     "MAKINI_WEBHOOK_SECRET_FILE=/x"), NULL));
+	CHECK("missing secret file",
+	      !usable(ENV("MAKINI_WEBHOOK_SECRET_FILE=/nonexistent/secret"), NULL));
+	CHECK("bad allow-list", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					    "MAKINI_WEBHOOK_ALLOW_FROM=10.0.0.0/33"), NULL));
+	CHECK("empty allow-list", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+					      "MAKINI_WEBHOOK_ALLOW_FROM="), NULL));
+
+	/* The overlay (a request's variables) wins over the base. */
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s", "MAKINI_WEBHOOK_SPOOL=/a"),
+		    ENV("MAKINI_WEBHOOK_SPOOL=/b"));
+	CHECK("overlay wins", cfg.usable && strcmp(cfg.spool, "/b") == 0 &&
+				      cfg.secret_count == 1);
+	config_free(&cfg);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_secret_files(void)
+{
+	char dir[] = "/tmp/makini-unit-XXXXXX", cur[64], prev[64];
+	char var_cur[128], var_prev[128];
+	struct config cfg;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(cur, sizeof(cur), "%s/current", dir);
+	snprintf(prev, sizeof(prev), "%s/previous", dir);
+	snprintf(var_cur, sizeof(var_cur), "MAKINI_WEBHOOK_SECRET_FILE=%s", cur);
+	snprintf(var_prev, sizeof(var_prev),
+		 "MAKINI_WEBHOOK_SECRET_PREVIOUS_FILE=%s", prev);
+	write_file(cur, "alpha\n");
+	write_file(prev, "beta\r\n");
+
+	config_load(&cfg, ENV(var_cur, var_prev), NULL);
+	CHECK("two secret files", cfg.usable && cfg.secret_count == 2 &&
+		      cfg.secrets[0].len == 5 &&
+		      memcmp(cfg.secrets[0].bytes, "alpha", 5) == 0 &&
+		      cfg.secrets[1].len == 4 &&
+		      memcmp(cfg.secrets[1].bytes, "beta", 4) == 0);
+	CHECK("unchanged file not reloaded", config_reload_secrets(&cfg) == 0);
+
+	/* Rotation by rename, as editors and deploy tools do. */
+	write_file(cur, "gamma-longer\n\n");
+	CHECK("changed file reloaded", config_reload_secrets(&cfg) == 1 &&
+		      cfg.secrets[0].len == 13 &&
+		      memcmp(cfg.secrets[0].bytes, "gamma-longer\n", 13) == 0);
+	config_free(&cfg);
+
+	write_file(cur, "\n");
+	CHECK("empty secret file", !usable(ENV(var_cur), NULL));
+
+	unlink(cur);
+	unlink(prev);
+	rmdir(dir);
+}
+
+static void
+test_allow(void)
+{
+	struct allow_list list;
+	const char *why;
+
+	CHECK("parse", allow_parse(&list, "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1",
+				   &why) == 0 && list.count == 4);
+	CHECK("in v4 net", allow_match(&list, "10.200.3.4"));
+	CHECK("exact v4", allow_match(&list, "192.0.2.7"));
+	CHECK("v4 neighbour", !allow_match(&list, "192.0.2.8"));
+	CHECK("v4 outside", !allow_match(&list, "11.0.0.1"));
+	CHECK("v6 net", allow_match(&list, "2001:db8:1::5"));
+	CHECK("v6 outside", !allow_match(&list, "2001:db9::1"));
+	CHECK("v6 loopback", allow_match(&list, "::1"));
+	CHECK("v4-mapped", allow_match(&list, "::ffff:10.1.2.3"));
+	CHECK("garbage addr", !allow_match(&list, "10.0.0.1x"));
+	CHECK("no addr", !allow_match(&list, NULL));
+
+	CHECK("odd prefix", allow_parse(&list, "192.168.4.0/23", &why) == 0);
+	CHECK("odd prefix in", allow_match(&list, "192.168.5.255"));
+	CHECK("odd prefix out", !allow_match(&list, "192.168.6.0"));
+	CHECK("all v4", allow_parse(&list, "0.0.0.0/0", &why) == 0 &&
+				allow_match(&list, "203.0.113.9") &&
+				!allow_match(&list, "::2"));
+
+	CHECK("bad entry", allow_parse(&list, "10.0.0.0/8,bogus", &why) < 0);
+	CHECK("empty entry", allow_parse(&list, "10.0.0.1,", &why) < 0);
+	CHECK("bad prefix", allow_parse(&list, "10.0.0.0/x", &why) < 0);
+	CHECK("signed prefix", allow_parse(&list, "10.0.0.0/+8", &why) < 0);
+	CHECK("v6 prefix too long", allow_parse(&list, "::1/129", &why) < 0);
+}
+
+int
+main(void)
+{
+	test_values();
+	test_secret_files();
+	test_allow();
+	return unit_report();
+}

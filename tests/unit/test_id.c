@@ -1,0 +1,108 @@
+/* Event ids: shape, order, uniqueness within and across processes. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "id.h"
+#include "unit.h"
+
+#define MANY 20000
+
+static int
+shaped(const char *id, const char *action)
+{
+	/* 20261129T071538.123456Z-3f9a1c2b7d4e5f60-00000001-updated */
+	static const char pattern[] = "ddddddddTdddddd.ddddddZ-hhhhhhhhhhhhhhhh-hhhhhhhh-";
+	size_t n = sizeof(pattern) - 1;
+
+	if (strlen(id) != n + strlen(action) || strcmp(id + n, action) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		switch (pattern[i]) {
+		case 'd':
+			if (c < '0' || c > '9')
+				return 0;
+			break;
+		case 'h':
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+				return 0;
+			break;
+		default:
+			if (c != pattern[i])
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+main(void)
+{
+	static char ids[MANY][ID_LEN_MAX + 1];
+	static char *sorted[2 * MANY];
+	static char child_ids[MANY][ID_LEN_MAX + 1];
+	int pipefd[2], in_order = 1, all_shaped = 1, unique = 1;
+	pid_t pid;
+	ssize_t got = 0;
+
+	for (int i = 0; i < MANY; i++) {
+		id_make(ids[i], sizeof(ids[i]), "updated");
+		all_shaped &= shaped(ids[i], "updated");
+		if (i > 0 && strcmp(ids[i - 1], ids[i]) >= 0)
+			in_order = 0;
+	}
+	CHECK("shape", all_shaped);
+	CHECK("lexical order is generation order", in_order);
+
+	/* Another process, started at the same moment, makes other ids. */
+	if (pipe(pipefd) < 0)
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		char id[ID_LEN_MAX + 1];
+
+		id_reset();
+		for (int i = 0; i < MANY; i++) {
+			id_make(id, sizeof(id), "updated");
+			if (write(pipefd[1], id, sizeof(id)) != sizeof(id))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], (char *)child_ids + got,
+				 sizeof(child_ids) - (size_t)got);
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	waitpid(pid, NULL, 0);
+	CHECK("child wrote its ids", got == (ssize_t)sizeof(child_ids));
+	for (int i = 0; i < MANY; i++) {
+		sorted[i] = ids[i];
+		sorted[MANY + i] = child_ids[i];
+	}
+	qsort(sorted, 2 * MANY, sizeof(*sorted), cmp_str);
+	for (int i = 1; i < 2 * MANY; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			unique = 0;
+	CHECK("unique across processes", unique);
+	CHECK("random part differs",
+	      strncmp(ids[0] + 24, child_ids[0] + 24, 16) != 0);
+
+	char id[ID_LEN_MAX + 1];
+	id_make(id, sizeof(id), "inserted");
+	CHECK("action in id", shaped(id, "inserted"));
+	return unit_report();
+}
