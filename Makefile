@@ -88,7 +88,7 @@ install: $(BIN)
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang and ASan+UBSan
 # from their own copies of the src/ objects. `make fuzz` runs each target
 # for FUZZ_SECONDS; `make fuzz-smoke` (part of `make check`, through
-# tests/t68-fuzz-smoke.sh) runs each a few seconds.
+# tests/t6800-fuzz-smoke.sh) runs each a few seconds.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -125,7 +125,7 @@ fuzz-smoke: fuzz-build
 check-valgrind: all
 	@sh tests/reliability/valgrind.sh
 
-# The security and fault tests (t60-t65), the no-loss audit through
+# The security and fault tests (t6000-t6500), the no-loss audit through
 # lighttpd with RELIABILITY_SECONDS (default 20) per fault phase, every CGI
 # shell test under valgrind, and a fuzz smoke. `make check` runs the same
 # with 3 s phases and a valgrind subset.

@@ -28,10 +28,10 @@ step() {
 for t in tests/t6[0-5]*.sh; do
 	step "$t" sh "$t"
 done
-step "tests/t66-no-loss.sh (${RELIABILITY_SECONDS:-20}s phases)" \
-	env MAKINI_RELIABILITY_LONG=1 sh tests/t66-no-loss.sh
+step "tests/t6600-no-loss.sh (${RELIABILITY_SECONDS:-20}s phases)" \
+	env MAKINI_RELIABILITY_LONG=1 sh tests/t6600-no-loss.sh
 step "valgrind (all CGI shell tests)" sh tests/reliability/valgrind.sh
-step "fuzz smoke" sh tests/t68-fuzz-smoke.sh
+step "fuzz smoke" sh tests/t6800-fuzz-smoke.sh
 echo
 [ -z "$failing" ] || echo "failing:$failing"
 echo "$passed passed, $failed failed"

@@ -4,7 +4,7 @@
 #	tests/reliability/valgrind.sh [tests/tNN-name.sh...]
 #
 # Without arguments: every tests/t*.sh that drives the binary as CGI (not
-# the real-server tests t5*, nor t66, t68, t69). A wrapper script takes the
+# the real-server tests t5*, nor t6600, t6800, t6900). A wrapper script takes the
 # binary's place through MAKINI_TEST_BIN; each process writes its own
 # valgrind log, and any memcheck error (invalid access, uninitialised
 # value, definite or indirect leak) fails the run even when the test that

@@ -16,7 +16,7 @@ if ldd "$BIN" 2>/dev/null | grep -q 'libasan\|libtsan\|libmsan'; then
 	test_done
 fi
 tests=
-for t in ${MAKINI_VALGRIND_TESTS:-t60 t63 t64}; do
+for t in ${MAKINI_VALGRIND_TESTS:-t6000 t6300 t6400}; do
 	tests="$tests $(ls "$SRCDIR"/tests/$t-*.sh)"
 done
 
