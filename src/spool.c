@@ -271,3 +271,26 @@ fail:
 	errno = saved;
 	return reply_set(rep, STATUS_UNAVAILABLE, "cannot store event");
 }
+
+int
+spool_type_sane(const char *root, const char *type)
+{
+	int root_fd, type_fd, fd, rc = 0;
+
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -1;
+	type_fd = open_subdir(root_fd, type, 0);
+	close_saving_errno(root_fd);
+	if (type_fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs) && !rc; i++) {
+		fd = open_subdir(type_fd, subdirs[i], 0);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
+			rc = -1;
+	}
+	close_saving_errno(type_fd);
+	return rc;
+}

@@ -30,4 +30,13 @@ enum status spool_store(const char *root, const char *type, const char *id,
  */
 int spool_prepare(const char *root, const char *type);
 
+/*
+ * Returns 0 when SPOOL/<type> is a real directory and none of its tmp/,
+ * new/, cur/ and failed/ is a link or a file (missing ones are fine), else
+ * -1 with errno set (ENOTDIR or ELOOP for a planted link). Code that works
+ * in the spool by path checks a type with it before trusting it, so that
+ * a link planted in the spool never leads it outside.
+ */
+int spool_type_sane(const char *root, const char *type);
+
 #endif

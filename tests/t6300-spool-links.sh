@@ -80,6 +80,46 @@ test_expect_success 'a spool root that is itself a link is followed (it is confi
 	test_cmp event.json "real/assets/new/$(cgi_id).json"
 '
 
+# Queue mode: drain works in the spool by path. It must neither read
+# events through a planted link nor move or write anything through one.
+mkdir hooks
+printf '#!/bin/sh\necho ran >>"$MAKINI_HOOK_LOG"\nexit %s\n' 0 >hooks/default
+chmod +x hooks/default
+drain() {
+	env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET="$SECRET" \
+		MAKINI_WEBHOOK_SPOOL="$SPOOL" MAKINI_WEBHOOK_MODE=queue \
+		MAKINI_WEBHOOK_HOOKS="$TRASH/hooks" MAKINI_WEBHOOK_HOOK_ENV=MAKINI_HOOK_LOG \
+		MAKINI_HOOK_LOG="$TRASH/hook.log" "$BIN" drain >drain.out 2>&1
+}
+planted=20260101T000000.000000Z-0000000000000000-00000001-updated.json
+
+test_expect_success 'drain never runs a hook on events behind a linked type' '
+	rm -rf spool outside hook.log && mkdir -p spool outside/new outside/cur &&
+	cp event.json outside/new/$planted &&
+	ln -s ../outside spool/assets &&
+	drain &&
+	test_must_fail test -e hook.log &&
+	test "$(find outside -type f)" = outside/new/$planted &&
+	grep -q "assets skipped" drain.out &&
+	test_must_fail grep -F "$TRASH" drain.out
+'
+
+test_expect_success 'drain never moves an event through a linked cur/' '
+	rm -rf spool outside hook.log && mkdir outside &&
+	cgi_post event.json - MAKINI_WEBHOOK_MODE=queue \
+		MAKINI_WEBHOOK_HOOKS="$TRASH/hooks" &&
+	expect_status 200 &&
+	id=$(cgi_id) &&
+	rmdir spool/assets/cur && ln -s ../../outside spool/assets/cur &&
+	drain &&
+	expect_outside_untouched &&
+	test_cmp event.json spool/assets/new/$id.json &&
+	rm spool/assets/cur && mkdir spool/assets/cur &&
+	drain &&
+	test_cmp event.json spool/assets/cur/$id.json &&
+	test "$(cat hook.log)" = ran
+'
+
 for mask in 077 022 000; do
 	test_expect_success "umask $mask: stored, nothing world-accessible" "
 		rm -rf spool &&
