@@ -9,6 +9,13 @@
 # valgrind log, and any memcheck error (invalid access, uninitialised
 # value, definite or indirect leak) fails the run even when the test that
 # started the process passed. Two tests run at a time.
+#
+# Two limits of valgrind itself are reported, not failed: it warns about
+# system calls it does not know (pidfd_open, which the hook runner then
+# does without), and a child that valgrind follows through a failing
+# execve dies instead of reporting the error, so the cases listed in
+# KNOWN_LIMITS below (test:case title) may fail when such a log exists.
+KNOWN_LIMITS="t3000-hooks:a hook that cannot be executed is 502"
 cd "$(dirname "$0")/../.." || exit 1
 SRCDIR=$(pwd)
 BIN=$SRCDIR/cgi/makini-webhook.cgi
@@ -64,6 +71,7 @@ done
 status=0
 passed=0
 failed=0
+limits=0
 for out in "$OUT"/*.out; do
 	name=$(basename "$out" .out)
 	line=$(tail -n 1 "$out")
@@ -71,15 +79,43 @@ for out in "$OUT"/*.out; do
 	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
 	passed=$((passed + ${p:-0}))
-	failed=$((failed + ${f:-1}))
-	if [ "$(cat "$OUT/$name.rc")" != 0 ]; then
-		grep -v '^ok' "$out" | head -n 40
-		status=1
+	if [ "$(cat "$OUT/$name.rc")" = 0 ]; then
+		continue
 	fi
+	# Failures all among the known limits, with valgrind's execve
+	# message in some log, are that limit; anything else fails.
+	unknown=$(sed -n 's/^not ok [0-9]* - //p' "$out" | while read -r title; do
+		case "
+$KNOWN_LIMITS
+" in
+		*"
+$name:$title
+"*) ;;
+		*) echo "$title" ;;
+		esac
+	done)
+	if [ -z "$unknown" ] && [ -n "$f" ] &&
+	   grep -lq "EXEC FAILED" "$OUT"/logs/* 2>/dev/null; then
+		echo "  ($f case(s) failed only through valgrind's failing-execve limit)"
+		limits=$((limits + f))
+		continue
+	fi
+	failed=$((failed + ${f:-1}))
+	grep -v '^ok' "$out" | head -n 40
+	status=1
 done
 
 processes=$(ls "$OUT/logs" | wc -l)
-bad=$(find "$OUT/logs" -type f -size +0 | sort)
+warned=$(grep -l '^--[0-9]*-- WARNING: unhandled' "$OUT"/logs/* 2>/dev/null | wc -l)
+execs=$(grep -l 'EXEC FAILED' "$OUT"/logs/* 2>/dev/null | wc -l)
+bad=$(for f in $(find "$OUT/logs" -type f -size +0 | sort); do
+	grep -q 'EXEC FAILED' "$f" && continue
+	grep -q '^==[0-9]*==' "$f" && echo "$f"
+done)
+[ "$warned" = 0 ] ||
+	echo "valgrind: $warned processes warned of a system call it does not know"
+[ "$execs" = 0 ] ||
+	echo "valgrind: $execs processes died in a failing execve (valgrind's limit)"
 if [ -n "$bad" ]; then
 	echo "valgrind reported errors in $(echo "$bad" | wc -l) of $processes processes:"
 	for f in $bad; do
