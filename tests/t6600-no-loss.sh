@@ -107,9 +107,9 @@ phase() {
 	$CLIENT send --url "$URL" --secret "$SECRET" --phase "$name" \
 		--seconds "$((T + 2))" --threads "$THREADS" --out "$RESULTS" &
 	cpid=$!
-	sleep $(echo "$T * 0.2" | bc -l)
+	sleep $(awk "BEGIN { print $T * 0.2 }")
 	$apply
-	sleep $(echo "$T * 0.5" | bc -l)
+	sleep $(awk "BEGIN { print $T * 0.5 }")
 	$lift
 	date +%s.%N >lifted
 	wait $cpid
