@@ -2,7 +2,7 @@
 # No-loss audit through a real server: lighttpd + FastCGI (max-procs 2),
 # with clients posting signed events concurrently and recording the id of
 # every 200, while faults hit the receiver: its FastCGI workers killed with
-# SIGKILL again and again, the spool's file system full (a small tmpfs),
+# SIGKILL again and again, the spool's own tmpfs filled up,
 # remounted read-only, unwritable for the worker (which runs as "nobody",
 # so that permissions hold even when the test runs as root), and all of it
 # at once. After each phase: every acknowledged id is in new/, byte for
