@@ -121,8 +121,10 @@ phase() {
 audit() {
 	name=$1
 	shift
+	kills=0
+	[ -f kills ] && kills=$(wc -l <kills) && rm -f kills
 	$CLIENT verify --results "$RESULTS" --spool "$SPOOL" --phase "$name" \
-		--summary "$SUMMARY" "$@" >verify.$name || {
+		--summary "$SUMMARY" --kills $kills "$@" >verify.$name || {
 		cat verify.$name
 		return 1
 	}
@@ -188,9 +190,8 @@ test_expect_success "baseline: every acknowledged event stored (${T}s)" '
 	audit baseline
 '
 
-test_expect_success "workers killed with SIGKILL every 0.1s: nothing lost" '
+test_expect_success 'workers killed with SIGKILL again and again: nothing lost' '
 	phase kill start_kills stop_kills &&
-	echo "workers killed: $(wc -l <kills)" &&
 	audit kill --expect-gateway-errors --lifted $(cat lifted)
 '
 
@@ -214,9 +215,7 @@ test_expect_success 'tmp/ not writable by the worker (EACCES): 503, then recover
 
 if [ $is_root = 1 ]; then
 	test_expect_success 'kills, a full and a read-only file system at once' '
-		rm -f kills &&
 		phase mixed everything_on everything_off &&
-		echo "workers killed: $(wc -l <kills)" &&
 		audit mixed --expect-gateway-errors --lifted $(cat lifted)
 	'
 fi
@@ -232,5 +231,10 @@ test_expect_success 'totals: nothing acknowledged was lost' '
 	sys.exit(t["lost"] or t["corrupt"] or t["hung"] or t["other"])
 	PY
 '
+
+# The figures, whatever the outcome.
+for phase in baseline kill enospc erofs eacces mixed; do
+	[ -f verify.$phase ] && sed -n 1p verify.$phase | sed 's/^/# /'
+done
 
 test_done

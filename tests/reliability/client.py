@@ -159,9 +159,10 @@ def verify(args):
             problems.append("unexpected answer %s (%s)" % (
                 st, r.get("error", r.get("retry_after"))))
     print("%-8s sent %6d  acknowledged %6d  refused(503) %5d  "
-          "gateway-errors %4d  other %d  hung %d  lost %d  corrupt %d%s" % (
+          "gateway-errors %4d  other %d  hung %d  lost %d  corrupt %d%s%s" % (
               args.phase, len(recs), acked, refused, gateway, other, hang,
               lost, corrupt,
+              "  workers-killed %d" % args.kills if args.kills else "",
               "  acknowledged-after-recovery %d" % recovered
               if args.lifted else ""))
     for p in problems[:20]:
@@ -175,7 +176,8 @@ def verify(args):
                                 "gateway_errors": gateway, "other": other,
                                 "hung": hang, "lost": lost,
                                 "corrupt": corrupt,
-                                "recovered": recovered}) + "\n")
+                                "recovered": recovered,
+                                "kills": args.kills}) + "\n")
     return 0 if ok else 1
 
 
@@ -197,6 +199,8 @@ def main():
     v.add_argument("--lifted", type=float)
     v.add_argument("--expect-gateway-errors", action="store_true")
     v.add_argument("--summary")
+    v.add_argument("--kills", type=int, default=0,
+                   help="workers killed during the phase, for the summary")
     args = p.parse_args()
     if args.cmd == "send":
         send(args)
