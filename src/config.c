@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MAKINI_DEFAULT_SPOOL
@@ -417,6 +418,21 @@ config_reload_secrets(struct config *cfg)
 		changed = 1;
 	}
 	return changed;
+}
+
+void
+config_recheck_secrets(struct config *cfg)
+{
+	struct timespec now;
+
+	if (!cfg->origins[0].file && !cfg->origins[1].file)
+		return;
+	/* The coarse clock is read without a system call. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if ((long long)now.tv_sec == cfg->secrets_checked)
+		return;
+	cfg->secrets_checked = (long long)now.tv_sec;
+	config_reload_secrets(cfg);
 }
 
 /* The captured process environment, and the cached per-request config. */

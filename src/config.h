@@ -44,6 +44,7 @@ struct config {
 	struct secret secrets[SECRETS_MAX];
 	struct secret_origin origins[SECRETS_MAX];
 	size_t secret_count;
+	long long secrets_checked; /* monotonic second of the last look */
 };
 
 /*
@@ -61,6 +62,13 @@ void config_free(struct config *cfg);
  * Returns 1 when a secret changed, else 0.
  */
 int config_reload_secrets(struct config *cfg);
+
+/*
+ * Calls config_reload_secrets() at most once a second, so that a secret
+ * file rewritten to revoke a leaked secret takes effect within a second in
+ * a long-running FastCGI process, at the cost of one stat() per second.
+ */
+void config_recheck_secrets(struct config *cfg);
 
 /*
  * Copies the process environment. Call it once before the first

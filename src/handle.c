@@ -39,6 +39,7 @@ verify(const struct request *req, struct config *cfg, struct reply *rep)
 	if (sig_decode(req->signature, sig) < 0)
 		return reply_set(rep, STATUS_UNAUTHORIZED,
 				 "malformed signature");
+	config_recheck_secrets(cfg);
 	ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
 			req->body_len, sig);
 	/* A secret file may have been rotated since it was read. */

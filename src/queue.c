@@ -130,6 +130,17 @@ make_paths(const char *root, const char *type, const char *id,
 	return over ? -1 : 0;
 }
 
+/* Makes path absolute against the working directory, when it is not. */
+static void
+absolute_path(const char *path, char *out, size_t size)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+	    snprintf(out, size, "%s/%s", cwd, path) >= (int)size)
+		snprintf(out, size, "%s", path);
+}
+
 /*
  * Claims the event: an exclusive flock on its file, then a check that the
  * file locked is still the one in new/ (a runner that finished between our
@@ -214,8 +225,7 @@ queue_run(const struct config *cfg, const char *type, const char *id,
 		return outcome;
 	}
 	/* The hook runs in HOOKS, so it is told an absolute path. */
-	if (!realpath(p.file, file))
-		snprintf(file, sizeof(file), "%s", p.file);
+	absolute_path(p.file, file, sizeof(file));
 	struct hook_call call = {
 		.event = &ev, .id = id, .attempt = st.attempts + 1,
 		.event_file = file, .env_first = env_first,

@@ -3,6 +3,9 @@
 # one request. Sourced after test-lib.sh.
 
 FCGI_SOCKET=$TRASH/fcgi.sock
+# Registered here, at the top level: a test case runs in a subshell, where
+# a registration would be lost.
+test_at_exit 'fcgi_stop'
 
 # fcgi_start VAR=value ...: starts one FastCGI process whose process
 # environment holds the assignments; its pid is in $TRASH/fcgi.pid.
@@ -10,7 +13,6 @@ fcgi_start() {
 	env -i PATH="$PATH" "$@" spawn-fcgi -n -s "$FCGI_SOCKET" -- \
 		${MAKINI_TEST_WRAP:-} "$BIN" 2>"$TRASH/fcgi.log" &
 	echo $! >"$TRASH/fcgi.pid"
-	test_at_exit 'fcgi_stop'
 	for _ in $(seq 50); do
 		[ -S "$FCGI_SOCKET" ] && return 0
 		sleep 0.1
@@ -22,7 +24,13 @@ fcgi_start() {
 
 fcgi_stop() {
 	[ -f "$TRASH/fcgi.pid" ] || return 0
-	kill "$(cat "$TRASH/fcgi.pid")" 2>/dev/null
+	pid=$(cat "$TRASH/fcgi.pid")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 20); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
 	rm -f "$TRASH/fcgi.pid" "$FCGI_SOCKET"
 }
 

@@ -70,6 +70,14 @@ test_expect_success 'a rotated secret file takes effect without a restart' '
 	fcgi_post event.json && expect_status 401
 '
 
+test_expect_success 'a secret revoked in its file is refused within a second' '
+	SECRET=rotated-secret fcgi_post event.json && expect_status 200 &&
+	printf "third-secret\n" >secret.txt.new && mv secret.txt.new secret.txt &&
+	sleep 1.1 &&
+	SECRET=rotated-secret fcgi_post event.json && expect_status 401 &&
+	SECRET=third-secret fcgi_post event.json && expect_status 200
+'
+
 test_expect_success 'with no secret anywhere, POST gets 500 and GET 503' '
 	fcgi_stop &&
 	fcgi_start MAKINI_WEBHOOK_SPOOL="$TRASH/spool" &&

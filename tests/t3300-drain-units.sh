@@ -4,8 +4,8 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"
 
-SERVICE=$SRCDIR/apache/makini-webhook-drain.service
-TIMER=$SRCDIR/apache/makini-webhook-drain.timer
+SERVICE=$SRCDIR/apache/systemd/makini-webhook-drain.service
+TIMER=$SRCDIR/apache/systemd/makini-webhook-drain.timer
 
 mkdir hooks seen
 printf '#!/bin/sh\ncat >"%s/seen/$MAKINI_EVENT_ID"\n' "$TRASH" >hooks/default

@@ -22,7 +22,8 @@ test_failed=0
 test_cleanups=
 
 # Commands registered here run at exit, even when a case fails, so that
-# servers started by a test are always stopped.
+# servers started by a test are always stopped. Register at the top level
+# of a script: each case runs in a subshell, which would forget it.
 test_at_exit() {
 	test_cleanups="$1
 $test_cleanups"
@@ -36,7 +37,10 @@ trap 'exit 130' INT TERM
 
 test_expect_success() {
 	test_log="$TRASH/.case.log"
-	if (eval "set -e; $2") >"$test_log" 2>&1; then
+	# Not in an if: there set -e would be ignored inside the subshell too.
+	(eval "set -e; $2") >"$test_log" 2>&1
+	test_rc=$?
+	if [ "$test_rc" = 0 ]; then
 		test_passed=$((test_passed + 1))
 		echo "ok $((test_passed + test_failed)) - $1"
 	else
@@ -92,7 +96,7 @@ test_files_in() {
 
 # Succeeds when no file lies in any tmp/ below spool $1.
 test_no_tmp_leftovers() {
-	left=$(find "$1" -path '*/tmp/*' -type f 2>/dev/null)
+	left=$(cd "$1" 2>/dev/null && find . -path './*/tmp/*' -type f || :)
 	[ -z "$left" ] || { echo "left in tmp/: $left"; return 1; }
 }
 
@@ -106,7 +110,7 @@ s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()
 # ended), waiting up to two seconds for a signal already sent to land.
 test_process_gone() {
 	for _ in $(seq 20); do
-		state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+		state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null || :)
 		case $state in "" | Z | X) return 0 ;; esac
 		sleep 0.1
 	done

@@ -1,0 +1,160 @@
+#!/bin/sh
+# make run: serves the receiver through a real web server, in the
+# foreground, until SIGINT or SIGTERM stops everything it started.
+#
+#	SERVER=lighttpd|apache	the server (lighttpd)
+#	VIA=fastcgi|cgi|proxy|systemd
+#				the setup: the server's FastCGI one by
+#				default (mod_fastcgi, mod_fcgid); proxy is
+#				Apache's mod_proxy_fcgi to a spawn-fcgi socket,
+#				systemd the same to the shipped systemd units'
+#				service, started as systemd would
+#	PORT=N			the port on 127.0.0.1 (8080)
+#
+# The state lives in ./var (RUN_STATE=dir moves it): the demo secret
+# (generated once, kept), the spool, and the server's configuration and
+# logs. MAKINI_WEBHOOK_*
+# variables in the environment are passed on to the receiver; a secret or a
+# spool given that way is used as is.
+set -u
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+SV_SRCDIR=$SRCDIR
+. "$SRCDIR/tests/servers.sh"
+
+SERVER=${SERVER:-lighttpd}
+PORT=${PORT:-8080}
+case $SERVER in
+lighttpd) VIA=${VIA:-fastcgi} ;;
+apache) VIA=${VIA:-fcgid} ;;
+*) echo "make run: SERVER is lighttpd or apache, not '$SERVER'" >&2; exit 2 ;;
+esac
+case $SERVER/$VIA in
+lighttpd/fastcgi|lighttpd/cgi) ;;
+apache/fcgid|apache/fastcgi|apache/proxy|apache/systemd|apache/cgi) ;;
+*) echo "make run: VIA for $SERVER is one of" \
+	"$([ "$SERVER" = lighttpd ] && echo 'fastcgi, cgi' ||
+		echo 'fcgid (or fastcgi), proxy, systemd, cgi'), not '$VIA'" >&2
+   exit 2 ;;
+esac
+case $PORT in
+''|*[!0-9]*) echo "make run: PORT must be a number, not '$PORT'" >&2; exit 2 ;;
+esac
+
+VAR=${RUN_STATE:-$SRCDIR/var}
+mkdir -p "$VAR" && VAR=$(cd "$VAR" && pwd) || exit 1
+# Paths as the ready command line shows them: relative to the source tree,
+# where make runs.
+case $VAR in
+"$SRCDIR"/*) SHOWN_VAR=${VAR#"$SRCDIR"/} ;;
+*) SHOWN_VAR=$VAR ;;
+esac
+DIR=$VAR/$SERVER-$VIA
+mkdir -p "$VAR" && chmod 0755 "$VAR" || exit 1
+
+SV_BIN=$SRCDIR/cgi/makini-webhook.cgi
+[ -x "$SV_BIN" ] || { echo "make run: build $SV_BIN first (make)" >&2; exit 1; }
+
+# The variables to pass on: every MAKINI_WEBHOOK_* but the spool, which is
+# filled into the configuration as a path.
+SV_PASS=
+for name in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z0-9_]*\)=.*/\1/p' | sort -u)
+do
+	[ "$name" = MAKINI_WEBHOOK_SPOOL ] || SV_PASS="$SV_PASS $name"
+done
+SV_PASS=${SV_PASS# }
+
+# The secret: the caller's, else the demo secret in ./var/secret.
+if [ -n "${MAKINI_WEBHOOK_SECRET:-}${MAKINI_WEBHOOK_SECRET_FILE:-}" ]; then
+	SV_DROP_SECRET_FILE=1
+	SV_SECRET_FILE=
+	demo_secret=
+else
+	SV_DROP_SECRET_FILE=0
+	SV_SECRET_FILE=$VAR/secret
+	if ! [ -s "$SV_SECRET_FILE" ]; then
+		(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' \
+			>"$SV_SECRET_FILE") || exit 1
+	fi
+	demo_secret=$(cat "$SV_SECRET_FILE")
+fi
+
+# The spool: the caller's as is, else ./var/spool.
+if [ -n "${MAKINI_WEBHOOK_SPOOL:-}" ]; then
+	SV_SPOOL=$MAKINI_WEBHOOK_SPOOL
+	SV_SPOOL_AS_IS=1
+else
+	SV_SPOOL=$VAR/spool
+	SV_SPOOL_AS_IS=0
+fi
+export SV_BIN SV_SECRET_FILE SV_SPOOL SV_SPOOL_AS_IS SV_PASS SV_DROP_SECRET_FILE
+
+if python3 -c 'import socket,sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$PORT" 2>/dev/null; then :; else
+	echo "make run: 127.0.0.1:$PORT is in use; pick another with PORT=" >&2
+	exit 1
+fi
+
+stop() {
+	trap - INT TERM HUP
+	echo
+	echo "stopping $SERVER"
+	server_stop "$DIR"
+	exit "$1"
+}
+trap 'stop 0' INT TERM HUP
+
+server_start "$SERVER" "$VIA" "$PORT" "$DIR" || exit 1
+server_pid=$(head -n 1 "$DIR/pids")
+
+# A sample event and a ready command line, relative to the source tree.
+event=$VAR/event.json
+printf '{"event": "assets.updated", "body": ["%s"]}\n' \
+	"3f2504e0-4f89-11d3-9a0c-0305e82c3301" >"$event"
+url=$(server_url "$SERVER" "$VIA" "$PORT")
+if [ -n "$demo_secret" ]; then
+	sign="MAKINI_WEBHOOK_SECRET_FILE=$SHOWN_VAR/secret ./cgi/makini-webhook.cgi sign"
+else
+	sign="./cgi/makini-webhook.cgi sign"
+fi
+case $SERVER/$VIA in
+lighttpd/fastcgi) how="lighttpd + mod_fastcgi" ;;
+lighttpd/cgi) how="lighttpd + mod_cgi" ;;
+apache/proxy) how="Apache + mod_proxy_fcgi + spawn-fcgi" ;;
+apache/systemd) how="Apache + mod_proxy_fcgi + the systemd units' service" ;;
+apache/cgi) how="Apache + mod_cgid" ;;
+apache/*) how="Apache + mod_fcgid" ;;
+esac
+cat <<EOF
+makini-webhook: serving $url
+  through $how, as $(sv_user)
+  spool:  $SV_SPOOL
+  logs:   $DIR/log/
+EOF
+if [ -n "$demo_secret" ]; then
+	cat <<EOF
+  demo secret (in $SHOWN_VAR/secret): $demo_secret
+EOF
+else
+	cat <<EOF
+  secret: from MAKINI_WEBHOOK_SECRET${MAKINI_WEBHOOK_SECRET_FILE:+_FILE} (export it for the sign command below)
+EOF
+fi
+cat <<EOF
+
+Post a signed event:
+  curl -i -H "X-Webhook-Signature: \$($sign < $SHOWN_VAR/event.json)" --data-binary @$SHOWN_VAR/event.json $url
+
+Stop with Ctrl-C.
+EOF
+
+# Wait in short sleeps, so that a signal is handled at once.
+while sv_alive "$server_pid"; do
+	sleep 1 &
+	wait $! 2>/dev/null
+done
+echo "make run: $SERVER exited" >&2
+server_logs "$DIR" >&2
+server_stop "$DIR"
+exit 1

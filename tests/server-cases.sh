@@ -1,0 +1,213 @@
+# Cases every server setup must pass, sourced by tests/t5*.sh after
+# test-lib.sh. server_cases SERVER VIA starts the shipped setup with
+# tests/servers.sh on a free loopback port, posts signed and forged events
+# with curl and checks the answers and the spool. The server is stopped at
+# exit, whatever happens; a failing case prints the server's logs.
+
+SV_SRCDIR=$SRCDIR
+. "$SRCDIR/tests/servers.sh"
+
+# The tests must not pick up a configuration from the caller's environment.
+for sc_var in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z_]*\)=.*/\1/p'); do
+	unset "$sc_var"
+done
+
+SERVER_DIR=$TRASH/server
+SECRET='test secret with spaces & symbols'
+# A script may move these before it calls server_cases.
+SECRET_FILE=$TRASH/secret
+SPOOL=$TRASH/spool
+PORT=$(test_free_port)
+
+test_at_exit 'server_stop "$SERVER_DIR"; server_stop "$TRASH/busy"'
+test_failure_hook() {
+	server_logs "$SERVER_DIR" | sed 's/^/#   /'
+}
+
+# sc_post URL BODY-FILE [SIGNATURE]: posts the file and writes the answer's
+# status code to ./code and its body to ./answer.
+sc_post() {
+	if [ $# -ge 3 ]; then
+		set -- "$1" "$2" -H "X-Webhook-Signature: $3"
+	else
+		set -- "$1" "$2"
+	fi
+	sc_url=$1 sc_body=$2
+	shift 2
+	curl -sS --max-time 20 -o answer -w '%{http_code}' \
+		-H 'Content-Type: application/json' "$@" \
+		--data-binary "@$sc_body" "$sc_url" >code
+}
+
+# sc_expect_code N: the last answer had status N.
+sc_expect_code() {
+	[ "$(cat code)" = "$1" ] || {
+		echo "expected status $1, got $(cat code): $(cat answer)"
+		return 1
+	}
+}
+
+# An event of about 1 KB, like Makini's, with bytes a careless receiver
+# would change: no trailing newline, tabs, non-ASCII.
+sc_event() {
+	python3 -c 'import sys
+ids = ",".join("\"%08d-aaaa-bbbb-cccc-%012d\"" % (i, i) for i in range(20))
+sys.stdout.write("{\"event\": \"assets.updated\",\t\"body\": [%s], \"note\": \"caf\u00e9\", \"name\": \"%s\"}" % (ids, sys.argv[1]))' "$1"
+}
+
+# sc_accepted URL NAME: posts a signed event and checks that it is stored,
+# byte for byte, under the id the answer gives.
+sc_accepted() {
+	sc_event "$2" >"$2.json" &&
+	sc_post "$1" "$2.json" "$(test_hmac_hex "$SECRET" "$2.json")" &&
+	sc_expect_code 200 &&
+	sc_id=$(python3 -c 'import json,sys
+a = json.load(open("answer"))
+assert a["status"] == "accepted", a
+assert a["event"] == "assets.updated", a
+print(a["id"])') &&
+	test_cmp "$2.json" "$SPOOL/assets/new/$sc_id.json" &&
+	(cd "$SPOOL" && test_no_tmp_leftovers .)
+}
+
+# sc_forged URL: a wrong signature, and none at all, get 401 and leave the
+# spool as it was.
+sc_forged() {
+	sc_event forged >forged.json &&
+	test_files_in "$SPOOL" >before &&
+	sc_post "$1" forged.json "$(test_hmac_hex "not the secret" forged.json)" &&
+	sc_expect_code 401 &&
+	sc_post "$1" forged.json &&
+	sc_expect_code 401 &&
+	test_files_in "$SPOOL" >after &&
+	test_cmp before after
+}
+
+server_cases() {
+	sc_server=$1 sc_via=$2
+	URL=$(server_url "$sc_server" "$sc_via" "$PORT")
+	mkdir -p "$(dirname "$SECRET_FILE")" &&
+	printf '%s' "$SECRET" >"$SECRET_FILE" || return 1
+	SV_BIN=$BIN SV_SECRET_FILE=$SECRET_FILE SV_SPOOL=$SPOOL
+	export SV_BIN SV_SECRET_FILE SV_SPOOL
+
+	rm -f "$TRASH/.before"
+	sc_leftovers >"$TRASH/.before.new"
+	mv "$TRASH/.before.new" "$TRASH/.before"
+	test_expect_success "$sc_server $sc_via starts on 127.0.0.1:$PORT" '
+		server_start "$sc_server" "$sc_via" "$PORT" "$SERVER_DIR"
+	'
+	# Without a server the other cases would only repeat its log.
+	if ! [ -f "$SERVER_DIR/pids" ]; then
+		test_skip "the other cases: the server did not start"
+		return 1
+	fi
+
+	test_expect_success 'a server that cannot start is reported with its log' '
+		test_must_fail server_start "$sc_server" "$sc_via" "$PORT" \
+			"$TRASH/busy" 2>err &&
+		grep "Address already in use" err &&
+		! ps -eo args= | grep -F "$TRASH/busy/" | grep -v grep
+	'
+
+	test_expect_success 'GET is the health check' '
+		curl -sS --max-time 20 -o answer -w "%{http_code}" "$URL" >code &&
+		sc_expect_code 200 &&
+		grep "\"status\": *\"ok\"" answer
+	'
+
+	test_expect_success 'a signed event is accepted and spooled byte for byte' '
+		sc_accepted "$URL" first
+	'
+
+	test_expect_success 'a base64 signature with sha256= is accepted' '
+		sc_event b64 >b64.json &&
+		sc_post "$URL" b64.json "sha256=$(test_hmac_b64 "$SECRET" b64.json)" &&
+		sc_expect_code 200
+	'
+
+	test_expect_success 'forged and unsigned events get 401, nothing stored' '
+		sc_forged "$URL"
+	'
+
+	test_expect_success 'a body over the limit gets 413, nothing stored' '
+		test_files_in "$SPOOL" >before &&
+		head -c 1048577 /dev/zero | tr "\0" x >big.json &&
+		sc_post "$URL" big.json "$(test_hmac_hex "$SECRET" big.json)" &&
+		sc_expect_code 413 &&
+		test_files_in "$SPOOL" >after &&
+		test_cmp before after
+	'
+
+	test_expect_success 'concurrent deliveries are all stored' '
+		for i in 1 2 3 4 5 6 7 8; do
+			sc_event "c$i" >"c$i.json" || exit 1
+			curl -sS --max-time 20 -o "c$i.answer" -w "%{http_code}\n" \
+				-H "X-Webhook-Signature: $(test_hmac_hex "$SECRET" "c$i.json")" \
+				--data-binary "@c$i.json" "$URL" >"c$i.code" &
+		done &&
+		wait &&
+		cat c?.code | sort | uniq -c >codes &&
+		echo "      8 200" >expect &&
+		test_cmp expect codes &&
+		for i in 1 2 3 4 5 6 7 8; do
+			grep -l -F "\"name\": \"c$i\"" "$SPOOL"/assets/new/*.json >found &&
+			test_cmp "c$i.json" "$(cat found)" || exit 1
+		done
+	'
+
+	# (A FastCGI process reads the file again on a signature mismatch, so
+	# one that has not met the new secret yet still takes the old one:
+	# only the new secret's acceptance is checked.)
+	test_expect_success 'a secret file rewritten in place is used at once' '
+		printf "%s" "rotated secret" >"$SECRET_FILE" &&
+		sc_event rotated >rotated.json &&
+		sc_post "$URL" rotated.json \
+			"$(test_hmac_hex "rotated secret" rotated.json)" &&
+		sc_expect_code 200 &&
+		printf "%s" "$SECRET" >"$SECRET_FILE" &&
+		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
+		sc_expect_code 200
+	'
+
+	if [ "$(id -u)" = 0 ]; then
+		test_expect_success 'run as root, the receiver runs as www-data' '
+			find "$SPOOL" -path "*/new/*" -type f >stored &&
+			test -s stored &&
+			find "$SPOOL" -path "*/new/*" -type f ! -user www-data >wrong &&
+			test_cmp /dev/null wrong
+		'
+	fi
+}
+
+# Succeeds, listing them ("pid args"), when processes of this setup run:
+# receivers (started from $BIN or from below $SERVER_DIR) or servers
+# configured there. Those already running before the server started (other
+# tests' receivers, say) are left out.
+sc_leftovers() {
+	ps -eo pid=,args= | awk -v bin="$BIN" -v dir="$SERVER_DIR" \
+		-v before="$(cat "$TRASH/.before" 2>/dev/null)" '
+		BEGIN { n = split(before, b, "\n")
+			for (i = 1; i <= n; i++) { split(b[i], f, " "); old[f[1]] = 1 } }
+		{ pid = $1; args = $0; sub(/^ *[0-9]+ /, "", args); split(args, a, " ") }
+		old[pid] { next }
+		index(args, bin) == 1 || index(args, dir) == 1 ||
+		(a[1] ~ /(lighttpd|apache2|spawn-fcgi)$/ && index(args, dir)) {
+			print pid " " args; found = 1
+		}
+		END { exit !found }'
+}
+
+# server_cases_stop: the last case; stopping leaves no process of the setup
+# behind (server, backends, receivers).
+server_cases_stop() {
+	test_expect_success 'stopping the server leaves no process behind' '
+		server_stop "$SERVER_DIR" &&
+		tries=50 &&
+		while sc_leftovers >left; do
+			tries=$((tries - 1))
+			if [ $tries = 0 ]; then cat left; exit 1; fi
+			sleep 0.1
+		done
+	'
+}

@@ -1,0 +1,8 @@
+#!/bin/sh
+# The shipped lighttpd fastcgi setup, run by the real server.
+. "$(dirname "$0")/test-lib.sh"
+. "$SRCDIR/tests/server-cases.sh"
+
+server_cases lighttpd fastcgi &&
+server_cases_stop
+test_done

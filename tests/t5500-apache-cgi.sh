@@ -1,0 +1,48 @@
+#!/bin/sh
+# The shipped Apache CGI setups, run by the real server: the server
+# configuration (ScriptAlias), and the shared-hosting .htaccess with the
+# secret and the spool inside the web root, where they must not be served.
+. "$(dirname "$0")/test-lib.sh"
+. "$SRCDIR/tests/server-cases.sh"
+
+SHARED=$(server_htaccess_dir "$SERVER_DIR")
+SECRET_FILE=$SHARED/secret
+SPOOL=$SHARED/spool
+HTACCESS_URL=$(server_htaccess_url "$PORT")
+SHARED_URL=${HTACCESS_URL%/*}
+
+# sc_get_code URL: prints the status of a GET.
+sc_get_code() {
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$1"
+}
+
+server_cases apache cgi &&
+
+test_expect_success '.htaccess: a signed event is accepted and spooled' '
+	sc_accepted "$HTACCESS_URL" shared
+' &&
+
+test_expect_success '.htaccess: a forged event gets 401, nothing stored' '
+	sc_forged "$HTACCESS_URL"
+' &&
+
+test_expect_success '.htaccess: the secret file is not served' '
+	test "$(sc_get_code "$SHARED_URL/secret")" = 403 &&
+	! grep -F "$SECRET" answer
+' &&
+
+test_expect_success '.htaccess: the spool is not served' '
+	stored=$(cd "$SHARED" && find spool -path "*/new/*" -type f | head -n 1) &&
+	test -n "$stored" &&
+	test "$(sc_get_code "$SHARED_URL/$stored")" = 403 &&
+	test "$(sc_get_code "$SHARED_URL/spool/")" = 403 &&
+	test "$(sc_get_code "$SHARED_URL/spool/assets/new/")" = 403
+' &&
+
+test_expect_success '.htaccess: the .htaccess itself is not served' '
+	test "$(sc_get_code "$SHARED_URL/.htaccess")" = 403 &&
+	test "$(sc_get_code "$SHARED_URL/")" = 403
+' &&
+
+server_cases_stop
+test_done
