@@ -56,7 +56,7 @@ cgi_id() {
 
 # Succeeds when nothing at all is stored below spool $1 (directories aside).
 expect_nothing_stored() {
-	left=$(find "$1" -type f -o -type l 2>/dev/null)
+	left=$(find "$1" -type f -o -type l 2>/dev/null || :)
 	[ -z "$left" ] || { echo "stored: $left"; return 1; }
 }
 
