@@ -52,7 +52,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps check check-unit check-shell check-static run bench static \
-	install clean libs-present
+	install clean libs-present fuzz fuzz-build fuzz-smoke check-valgrind \
+	check-reliability
 
 all: $(BIN)
 
@@ -134,6 +135,53 @@ install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/makini-webhook
 
+# Fuzzing (tests/fuzz/): libFuzzer targets built with clang and ASan+UBSan
+# from their own copies of the src/ objects. `make fuzz` runs each target
+# for FUZZ_SECONDS; `make fuzz-smoke` (part of `make check`, through
+# tests/t6800-fuzz-smoke.sh) runs each a few seconds.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(PKG_CFLAGS) \
+	-DMAKINI_VERSION='"$(VERSION)"' \
+	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc -g -O1 \
+	-fno-omit-frame-pointer $(FUZZ_SANITIZE)
+FUZZ_TARGETS = sig event handle
+FUZZ_BIN = $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+FUZZ_OBJ = $(SRC:src/%.c=tests/fuzz/obj/%.o)
+
+tests/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | libs-present
+	@mkdir -p tests/fuzz/obj
+	@echo "  CC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@echo "  LINK $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_OBJ) $(PKG_LIBS)
+
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@sh tests/fuzz/run.sh $${FUZZ_SMOKE_SECONDS:-4} $(FUZZ_TARGETS)
+
+# The CGI shell tests again, with the binary run under valgrind memcheck;
+# any memcheck error fails them (tests/reliability/valgrind.sh).
+check-valgrind: all
+	@sh tests/reliability/valgrind.sh
+
+# The security and fault tests (t6000-t6500), the no-loss audit through
+# lighttpd with RELIABILITY_SECONDS (default 20) per fault phase, every CGI
+# shell test under valgrind, and a fuzz smoke. `make check` runs the same
+# with 3 s phases and a valgrind subset.
+check-reliability: deps all
+	@sh tests/reliability/check.sh
+
 clean:
-	rm -f cgi/*.o src/*.o $(BIN) $(UNIT_BIN)
-	rm -rf tests/trash
+	rm -f cgi/*.o src/*.o $(BIN) $(UNIT_BIN) $(FUZZ_BIN)
+	rm -rf tests/trash tests/fuzz/obj tests/fuzz/work

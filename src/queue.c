@@ -16,6 +16,7 @@
 #include "hook.h"
 #include "id.h"
 #include "log.h"
+#include "spool.h"
 
 #define BACKOFF_MAX 21600 /* seconds: retries at least every six hours */
 #define ERROR_MAX 200
@@ -203,6 +204,9 @@ queue_run(const struct config *cfg, const char *type, const char *id,
 
 	if (event_of(type, id, &ev) < 0 || make_paths(cfg->spool, type, id, &p) < 0)
 		return QUEUE_SKIPPED;
+	/* The paths below must not lead out of the spool through a link. */
+	if (spool_type_sane(cfg->spool, type) < 0)
+		return QUEUE_SKIPPED;
 	fd = claim(p.file);
 	if (fd < 0)
 		return QUEUE_SKIPPED;
@@ -310,9 +314,20 @@ each_type(const char *root, int (*fn)(const char *type, void *ctx), void *ctx)
 
 	if (!dir)
 		return -1;
-	while ((de = readdir(dir)) && rc == 0)
-		if (is_type_name(de->d_name))
-			rc = fn(de->d_name, ctx);
+	while ((de = readdir(dir)) && rc == 0) {
+		if (!is_type_name(de->d_name))
+			continue;
+		/* A link planted in the spool is never followed out of it. */
+		if (spool_type_sane(root, de->d_name) < 0) {
+			log_line("spool type %s skipped: %s", de->d_name,
+				 errno == ENOTDIR || errno == ELOOP
+					 ? "a link or a file where a directory "
+					   "belongs"
+					 : strerror(errno));
+			continue;
+		}
+		rc = fn(de->d_name, ctx);
+	}
 	closedir(dir);
 	return rc;
 }

@@ -44,30 +44,6 @@ make_dirs(const char *path)
 	return make_dir(buf);
 }
 
-int
-spool_prepare(const char *root, const char *type)
-{
-	char path[PATH_MAX];
-
-	if (make_dirs(root) < 0)
-		return -1;
-	if (!type)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", root, type);
-	if (make_dir(path) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s/%s", root, type,
-			     subdirs[i]) >= (int)sizeof(path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		if (make_dir(path) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int
 write_all(int fd, const unsigned char *p, size_t len)
 {
@@ -85,35 +61,150 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Opens directory name below dirfd without following a symbolic link, so
+ * that a link planted in the spool can never lead a write out of it. With
+ * create set, a missing directory is made first. Returns the descriptor,
+ * or -1 with errno set (ELOOP or ENOTDIR for a link or a file in its place).
+ */
 static int
-fsync_dir(const char *path)
+open_subdir(int dirfd, const char *name, int create)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, name, flags);
 
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	if (rc < 0) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(dirfd, name, DIR_MODE) < 0 && errno != EEXIST)
+			return -1;
+		fd = openat(dirfd, name, flags);
 	}
-	return close(fd);
+	return fd;
 }
 
-static int
-create_tmp(const char *root, const char *type, const char *tmp_path)
+static void
+close_saving_errno(int fd)
 {
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	int fd = open(tmp_path, flags, FILE_MODE);
+	int saved = errno;
 
-	/* The type's directories are made on its first event only. */
-	if (fd < 0 && errno == ENOENT && spool_prepare(root, type) == 0)
-		fd = open(tmp_path, flags, FILE_MODE);
-	return fd;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+}
+
+int
+spool_prepare(const char *root, const char *type)
+{
+	int root_fd, type_fd, fd;
+
+	if (make_dirs(root) < 0)
+		return -1;
+	if (!type)
+		return 0;
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -1;
+	type_fd = open_subdir(root_fd, type, 1);
+	close_saving_errno(root_fd);
+	if (type_fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
+		fd = open_subdir(type_fd, subdirs[i], 1);
+		if (fd < 0) {
+			close_saving_errno(type_fd);
+			return -1;
+		}
+		close(fd);
+	}
+	close(type_fd);
+	return 0;
+}
+
+/*
+ * Opens SPOOL/<type>/tmp and SPOOL/<type>/new, one component at a time
+ * below the root (which the administrator chose, and which may itself be
+ * a link). The type's directories are made on its first event only.
+ * Returns 0 with both descriptors set, or -1 with errno set.
+ */
+static int
+open_type_dirs(const char *root, const char *type, int *tmp_fd, int *new_fd)
+{
+	int root_fd = -1, type_fd = -1, rc = -1;
+
+	*tmp_fd = *new_fd = -1;
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0 && errno == ENOENT && make_dirs(root) == 0)
+		root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		goto out;
+	type_fd = open_subdir(root_fd, type, 0);
+	if (type_fd < 0 && errno == ENOENT && spool_prepare(root, type) == 0)
+		type_fd = open_subdir(root_fd, type, 0);
+	if (type_fd < 0)
+		goto out;
+	*tmp_fd = open_subdir(type_fd, "tmp", 1);
+	if (*tmp_fd < 0)
+		goto out;
+	*new_fd = open_subdir(type_fd, "new", 1);
+	if (*new_fd < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		close_saving_errno(*tmp_fd);
+		*tmp_fd = -1;
+	}
+	close_saving_errno(type_fd);
+	close_saving_errno(root_fd);
+	return rc;
+}
+
+/*
+ * Whether an O_TMPFILE file can be given its name through /proc/self/fd:
+ * checked once per process, as a chroot may lack /proc.
+ */
+static int
+proc_fd_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	return usable;
+}
+
+/*
+ * Creates the event's file in tmp/. Where the file system allows, it is
+ * unnamed (O_TMPFILE): a process killed before publishing it then leaves
+ * nothing behind, where a named tmp/ file would stay forever. Elsewhere
+ * (NFS, no /proc) it is tmp/<name>, and *named is set.
+ */
+static int
+create_tmp(int tmp_fd, const char *name, int *named)
+{
+	int fd;
+
+	*named = 0;
+	if (proc_fd_usable()) {
+		fd = openat(tmp_fd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC,
+			    FILE_MODE);
+		if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+				errno != EINVAL))
+			return fd;
+	}
+	*named = 1;
+	return openat(tmp_fd, name,
+		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      FILE_MODE);
+}
+
+/* Gives the unnamed file fd its name in new/; fails if the name exists. */
+static int
+link_tmpfile(int fd, int new_fd, const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, path, new_fd, name, AT_SYMLINK_FOLLOW);
 }
 
 enum status
@@ -121,39 +212,46 @@ spool_store(const char *root, const char *type, const char *id,
 	    const void *body, size_t len, int durable, struct reply *rep,
 	    const char **why)
 {
-	char tmp_path[PATH_MAX], new_path[PATH_MAX], new_dir[PATH_MAX];
-	int fd = -1, saved;
-	int in_tmp = 0, in_new = 0;
+	char name[NAME_MAX + 1];
+	int tmp_fd = -1, new_fd = -1, fd = -1, saved;
+	int named, in_tmp = 0, in_new = 0;
 
-	if (snprintf(tmp_path, sizeof(tmp_path), "%s/%s/tmp/%s.json", root,
-		     type, id) >= (int)sizeof(tmp_path) ||
-	    snprintf(new_path, sizeof(new_path), "%s/%s/new/%s.json", root,
-		     type, id) >= (int)sizeof(new_path) ||
-	    snprintf(new_dir, sizeof(new_dir), "%s/%s/new", root, type) >=
-		    (int)sizeof(new_dir)) {
-		errno = ENAMETOOLONG;
+	if (snprintf(name, sizeof(name), "%s.json", id) >= (int)sizeof(name) ||
+	    strchr(type, '/') || type[0] == '.' || !type[0]) {
+		errno = EINVAL;
 		goto fail;
 	}
-	fd = create_tmp(root, type, tmp_path);
+	if (open_type_dirs(root, type, &tmp_fd, &new_fd) < 0)
+		goto fail;
+	fd = create_tmp(tmp_fd, name, &named);
 	if (fd < 0)
 		goto fail;
-	in_tmp = 1;
+	in_tmp = named;
 	if (write_all(fd, body, len) < 0)
 		goto fail;
 	/* fdatasync covers the data and the size, all a new file needs. */
 	if (durable && fdatasync(fd) < 0)
 		goto fail;
+	if (!named) {
+		if (link_tmpfile(fd, new_fd, name) < 0)
+			goto fail;
+		in_new = 1;
+	}
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp_path, new_path) < 0)
+	if (named) {
+		if (renameat(tmp_fd, name, new_fd, name) < 0)
+			goto fail;
+		in_tmp = 0;
+		in_new = 1;
+	}
+	if (durable && fsync(new_fd) < 0)
 		goto fail;
-	in_tmp = 0;
-	in_new = 1;
-	if (durable && fsync_dir(new_dir) < 0)
-		goto fail;
+	close(tmp_fd);
+	close(new_fd);
 	return STATUS_OK;
 
 fail:
@@ -162,10 +260,37 @@ fail:
 		close(fd);
 	/* Refused means absent: Makini sends the event again. */
 	if (in_tmp)
-		unlink(tmp_path);
+		unlinkat(tmp_fd, name, 0);
 	if (in_new)
-		unlink(new_path);
+		unlinkat(new_fd, name, 0);
+	if (tmp_fd >= 0)
+		close(tmp_fd);
+	if (new_fd >= 0)
+		close(new_fd);
 	*why = strerror(saved);
 	errno = saved;
 	return reply_set(rep, STATUS_UNAVAILABLE, "cannot store event");
+}
+
+int
+spool_type_sane(const char *root, const char *type)
+{
+	int root_fd, type_fd, fd, rc = 0;
+
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -1;
+	type_fd = open_subdir(root_fd, type, 0);
+	close_saving_errno(root_fd);
+	if (type_fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs) && !rc; i++) {
+		fd = open_subdir(type_fd, subdirs[i], 0);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
+			rc = -1;
+	}
+	close_saving_errno(type_fd);
+	return rc;
 }
