@@ -94,7 +94,7 @@ close_saving_errno(int fd)
 int
 spool_prepare(const char *root, const char *type)
 {
-	int root_fd, type_fd, fd;
+	int root_fd, type_fd, fd, rc;
 
 	if (make_dirs(root) < 0)
 		return -1;
@@ -104,19 +104,28 @@ spool_prepare(const char *root, const char *type)
 	if (root_fd < 0)
 		return -1;
 	type_fd = open_subdir(root_fd, type, 1);
-	close_saving_errno(root_fd);
-	if (type_fd < 0)
+	if (type_fd < 0) {
+		close_saving_errno(root_fd);
 		return -1;
+	}
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
 		fd = open_subdir(type_fd, subdirs[i], 1);
 		if (fd < 0) {
 			close_saving_errno(type_fd);
+			close_saving_errno(root_fd);
 			return -1;
 		}
 		close(fd);
 	}
-	close(type_fd);
-	return 0;
+	/*
+	 * The new directories' own entries must reach the disk too, or an
+	 * event acknowledged in them could vanish with them in a crash. This
+	 * runs on a type's first event only.
+	 */
+	rc = fsync(type_fd) == 0 && fsync(root_fd) == 0 ? 0 : -1;
+	close_saving_errno(type_fd);
+	close_saving_errno(root_fd);
+	return rc;
 }
 
 /*

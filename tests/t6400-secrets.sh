@@ -49,7 +49,7 @@ test_expect_success 'gather answers and logs of every outcome' '
 	run event.json - MAKINI_WEBHOOK_FSYNC="$SECRET" &&
 	expect_status 500 &&
 	run event.json - MAKINI_WEBHOOK_ALLOW_FROM="$SECRET" &&
-	expect_status 500 &&
+	expect_status 403 &&
 	run event.json - MAKINI_WEBHOOK_ALLOW_FROM=10.0.0.0/8 &&
 	expect_status 403 &&
 	run event.json - REQUEST_METHOD=PUT &&
