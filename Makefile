@@ -90,6 +90,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_EMPTY)
 	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
 	@sh tests/bench/bench.sh
+	@BENCH_MARKDOWN=BENCHMARKS.md sh tests/bench/drain.sh 1000 3
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)

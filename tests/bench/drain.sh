@@ -2,7 +2,8 @@
 # Drain throughput: events per second through `drain` with a trivial hook,
 # against a shell loop that runs the same hook once per file. The fork and
 # exec of the hook dominate both; the ratio shows what claiming, state and
-# moving files add. Usage: tests/bench/drain.sh [EVENTS] [ROUNDS]
+# moving files add. Usage: tests/bench/drain.sh [EVENTS] [ROUNDS]; with
+# BENCH_MARKDOWN=FILE the result is also appended to FILE as a section.
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${MAKINI_TEST_BIN:-$SRCDIR/cgi/makini-webhook.cgi}
@@ -65,5 +66,19 @@ for round in $(seq "$ROUNDS"); do
 	best_drain=$(awk -v a="$drain_rate" -v b="$best_drain" 'BEGIN { print (a > b ? a : b) }')
 	best_loop=$(awk -v a="$loop_rate" -v b="$best_loop" 'BEGIN { print (a > b ? a : b) }')
 done
-printf 'drain: best %.0f events/s, shell loop best %.0f events/s, ratio %.2f\n' \
-	"$best_drain" "$best_loop" "$(awk -v a="$best_drain" -v b="$best_loop" 'BEGIN { print a / b }')"
+summary=$(printf 'drain: best %.0f events/s, shell loop best %.0f events/s, ratio %.2f' \
+	"$best_drain" "$best_loop" "$(awk -v a="$best_drain" -v b="$best_loop" 'BEGIN { print a / b }')")
+echo "$summary"
+if [ -n "${BENCH_MARKDOWN:-}" ]; then
+	{
+		echo
+		echo "## Drain"
+		echo
+		echo "\`tests/bench/drain.sh $EVENTS $ROUNDS\`: $EVENTS pending events, each run"
+		echo "by a trivial hook (\`cat >/dev/null\`), through \`drain\` and through a"
+		echo "shell loop that runs the same hook once per file; best of $ROUNDS rounds."
+		echo "Target: drain within 20% of the loop (a ratio of at least 0.80)."
+		echo
+		echo "$summary"
+	} >>"$BENCH_MARKDOWN"
+fi
