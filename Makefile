@@ -13,7 +13,6 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-LIBEXECDIR ?= $(PREFIX)/lib/makini-webhook
 DEFAULT_SPOOL ?= /var/spool/makini-webhook
 VERSION := 0.1.0
 
