@@ -185,12 +185,11 @@ log_lines(const char *name, char *buf, size_t *len, int flush)
 		log_line("hook %s: %.*s", name, (int)(i - start), buf + start);
 		start = i + 1;
 	}
-	/* A line too long for the buffer, or the last one, goes out as is. */
-	if ((flush || start == 0) && *len - start == HOOK_LINE_MAX) {
-		log_line("hook %s: %.*s", name, (int)(*len - start), buf + start);
-		start = *len;
-	}
-	if (flush && start < *len) {
+	/*
+	 * What is left is a partial line. It goes out as it is when it fills
+	 * the whole buffer (a line too long to hold) or when the output ended.
+	 */
+	if (start < *len && (flush || *len - start == HOOK_LINE_MAX)) {
 		log_line("hook %s: %.*s", name, (int)(*len - start), buf + start);
 		start = *len;
 	}

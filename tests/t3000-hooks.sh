@@ -111,6 +111,21 @@ test_expect_success 'the hook output goes to the log, prefixed with its name' '
 	grep -qx "makini-webhook: hook default: hook default says hello" err
 '
 
+test_expect_success 'long lines are cut at 512 bytes, an unfinished last line still logged' '
+	cat >hooks/assets.updated <<-EOF &&
+	#!/usr/bin/python3
+	print("x" * 1200)
+	print("tail", end="")
+	EOF
+	chmod +x hooks/assets.updated &&
+	cgi_post asset.json && expect_status 200 &&
+	sed -n "s/^makini-webhook: hook assets.updated: //p" err >lines &&
+	awk "{ print length(\$0) }" lines >lengths &&
+	printf "512\n512\n176\n4\n" >expect && test_cmp expect lengths &&
+	tail -n 1 lines | grep -qx tail &&
+	rm hooks/assets.updated
+'
+
 test_expect_success 'exit 0 is 200 accepted, another exit 502; nothing is stored' '
 	cgi_post asset.json EXIT=0 MAKINI_WEBHOOK_HOOK_ENV=EXIT &&
 	expect_status 200 && grep -q "\"status\":\"accepted\"" body &&
