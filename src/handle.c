@@ -56,6 +56,7 @@ static void
 run_hook(const struct request *req, const struct config *cfg,
 	 const struct event *ev, struct reply *rep)
 {
+	/* Static: rep->detail points here until the caller has logged it. */
 	static char why[256];
 	char path[4096];
 	struct hook_call call = {
