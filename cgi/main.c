@@ -116,9 +116,11 @@ serve(int fastcgi)
 		/* FCGI_Finish() frees the request's parameters. */
 		char **kept = hook_env_keep(cfg->hook_env, environ);
 
+		struct drain_counts counts;
+
 		FCGI_Finish();
 		log_set_sink(NULL);
-		queue_run(cfg, ev.entity, rep.id, kept, config_process_env());
+		queue_drain(cfg, ev.entity, kept, config_process_env(), &counts);
 		log_set_sink(fcgi_log_sink);
 		hook_env_free(kept);
 	}

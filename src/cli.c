@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <dirent.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -25,7 +25,8 @@ static void
 usage(FILE *out)
 {
 	fputs("usage: makini-webhook.cgi [--help | --version | sign | check |\n"
-	      "                           drain | status [--json]]\n"
+	      "                           drain | status [--json] |\n"
+	      "                           retry [ID | TYPE] | replay ID]\n"
 	      "\n"
 	      "Receives Makini webhooks when a web server runs it as CGI or\n"
 	      "FastCGI: verifies each request's X-Webhook-Signature and\n"
@@ -39,9 +40,13 @@ usage(FILE *out)
 	      "           oldest first (for cron or a systemd timer)\n"
 	      "  status   per event type, the events in new/, cur/ and failed/\n"
 	      "           and the age of the oldest pending one; --json for JSON\n"
+	      "  retry    failed events (all, one id, or one type's) back to\n"
+	      "           pending, their error and attempts cleared\n"
+	      "  replay   a finished event (in cur/) queued again\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
-	      "variables; see the README.\n", out);
+	      "variables; see the README. Run as root, drain, retry and replay\n"
+	      "work as the spool's owner.\n", out);
 }
 
 static int
@@ -96,58 +101,76 @@ out:
 
 /* Creates and removes a file in dir: proof that events can be written. */
 static int
-probe_write(const char *dir)
+probe_write(int dir, const char *name)
 {
-	char path[4096];
-	int fd;
+	int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					   O_CLOEXEC, 0600);
 
-	snprintf(path, sizeof(path), "%s/.check-%ld", dir, (long)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
 	if (fd < 0)
 		return -1;
 	close(fd);
-	return unlink(path);
+	return unlinkat(dir, name, 0);
 }
 
+static int
+probe_write_path(const char *path)
+{
+	char name[64];
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (dir < 0)
+		return -1;
+	snprintf(name, sizeof(name), ".check-%ld", (long)getpid());
+	rc = probe_write(dir, name);
+	close(dir);
+	return rc;
+}
+
+struct type_check {
+	int types, bad;
+};
+
 /*
- * tmp/ and new/ of every type must share a file system, or the rename
- * that publishes an event would fail.
+ * tmp/ and new/ of every type must share a file system, or the link
+ * that publishes an event would fail, and tmp/ must be writable.
  */
+static int
+check_type(const char *type, struct spool_type *t, void *ctx)
+{
+	struct type_check *tc = ctx;
+	struct stat st_tmp, st_new;
+	char name[64];
+
+	if (t->tmp < 0 || t->new < 0 || fstat(t->tmp, &st_tmp) < 0 ||
+	    fstat(t->new, &st_new) < 0) {
+		printf("spool:   %s: tmp/ or new/ is missing\n", type);
+		tc->bad = 1;
+		return 0;
+	}
+	tc->types++;
+	snprintf(name, sizeof(name), ".check-%ld", (long)getpid());
+	if (st_tmp.st_dev != st_new.st_dev) {
+		printf("spool:   %s: tmp/ and new/ are on different file "
+		       "systems\n", type);
+		tc->bad = 1;
+	} else if (probe_write(t->tmp, name) < 0) {
+		printf("spool:   %s/tmp: not writable: %s\n", type,
+		       strerror(errno));
+		tc->bad = 1;
+	}
+	return 0;
+}
+
 static int
 check_types(const char *root)
 {
-	DIR *dir = opendir(root);
-	struct dirent *de;
-	int bad = 0, types = 0;
+	struct type_check tc = { 0, 0 };
 
-	if (!dir)
+	if (spool_each_type(root, 0, check_type, &tc) < 0)
 		return -1;
-	while ((de = readdir(dir))) {
-		char tmp[4096], new[4096];
-		struct stat st_tmp, st_new;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(tmp, sizeof(tmp), "%s/%s/tmp", root, de->d_name);
-		snprintf(new, sizeof(new), "%s/%s/new", root, de->d_name);
-		if (stat(tmp, &st_tmp) < 0 || stat(new, &st_new) < 0)
-			continue;
-		types++;
-		if (st_tmp.st_dev != st_new.st_dev) {
-			printf("spool:   %s: tmp/ and new/ are on different "
-			       "file systems\n", de->d_name);
-			bad = 1;
-		} else if (probe_write(tmp) < 0) {
-			printf("spool:   %s/tmp: not writable: %s\n",
-			       de->d_name, strerror(errno));
-			bad = 1;
-		}
-	}
-	closedir(dir);
-	printf("spool:   %d event type%s checked\n", types,
-	       types == 1 ? "" : "s");
-	return bad ? -1 : 0;
+	printf("spool:   %d event type%s checked\n", tc.types,
+	       tc.types == 1 ? "" : "s");
+	return tc.bad ? -1 : 0;
 }
 
 static int
@@ -175,7 +198,7 @@ check(char *const *env)
 			printf("spool:   %s: cannot create: %s\n", cfg.spool,
 			       strerror(errno));
 			usable = 0;
-		} else if (probe_write(cfg.spool) < 0) {
+		} else if (probe_write_path(cfg.spool) < 0) {
 			printf("spool:   %s: not writable: %s\n", cfg.spool,
 			       strerror(errno));
 			usable = 0;
@@ -189,6 +212,10 @@ check(char *const *env)
 		if (stat(cfg.hooks, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			printf("hooks:   %s: not a directory\n", cfg.hooks);
 			usable = 0;
+		} else if (access(cfg.hooks, X_OK) < 0) {
+			printf("hooks:   %s: cannot be searched: %s\n",
+			       cfg.hooks, strerror(errno));
+			usable = 0;
 		} else {
 			printf("hooks:   %s\n", cfg.hooks);
 		}
@@ -198,11 +225,51 @@ check(char *const *env)
 	return usable ? 0 : 1;
 }
 
-/* drain and status need no secret: cron need not know it. */
+/*
+ * Run as root, the verbs that change the spool work as its owner, so that
+ * every file they create keeps the spool's ownership and the receiver can
+ * still read and move it. Returns 0, or -1 after saying why.
+ */
 static int
-load_for_queue(struct config *cfg, char *const *env, int need_hooks)
+become_spool_owner(const char *spool)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(spool, &st) < 0) {
+		fprintf(stderr, "makini-webhook: cannot use the spool %s: %s\n",
+			spool, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 ||
+	    setuid(st.st_uid) < 0) {
+		fprintf(stderr, "makini-webhook: cannot switch to the spool's "
+			"owner (uid %ld): %s\n", (long)st.st_uid,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * drain, status, retry and replay need no secret: cron need not know it.
+ * The configuration is read after the switch to the spool's owner, so
+ * that HOOKS is checked as the hooks will see it.
+ */
+static int
+load_for_queue(struct config *cfg, char *const *env, int need_hooks,
+	       int writes)
 {
 	config_load(cfg, env, NULL);
+	if (writes && cfg->spool && become_spool_owner(cfg->spool) < 0)
+		return -1;
+	if (writes) {
+		config_free(cfg);
+		config_load(cfg, env, NULL);
+	}
 	if (!cfg->usable && !cfg->only_secret_missing) {
 		fprintf(stderr, "makini-webhook: %s\n", cfg->problem);
 		return -1;
@@ -222,15 +289,17 @@ drain(char *const *env)
 	struct drain_counts c;
 	int rc = 1;
 
-	if (load_for_queue(&cfg, env, 1) < 0)
+	if (load_for_queue(&cfg, env, 1, 1) < 0)
 		goto out;
-	if (queue_drain(&cfg, env, &c) < 0) {
+	if (queue_drain(&cfg, NULL, env, NULL, &c) < 0) {
 		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
 			strerror(errno));
 		goto out;
 	}
-	printf("drain: %u done, %u to retry, %u failed for good, %u skipped, "
-	       "%u errors\n", c.done, c.retried, c.failed, c.skipped, c.errors);
+	printf("drain: %u done, %u to retry, %u failed for good, %u not due "
+	       "yet, %u running elsewhere, %u returned from dead runners, "
+	       "%u errors\n", c.done, c.retried, c.failed, c.not_due, c.busy,
+	       c.returned, c.errors);
 	rc = c.errors ? 1 : 0;
 out:
 	config_free(&cfg);
@@ -243,7 +312,7 @@ status(char *const *env, int json)
 	struct config cfg;
 	int rc = 1;
 
-	if (load_for_queue(&cfg, env, 0) < 0)
+	if (load_for_queue(&cfg, env, 0, 0) < 0)
 		goto out;
 	if (queue_status(&cfg, json, stdout) < 0) {
 		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
@@ -254,6 +323,46 @@ status(char *const *env, int json)
 out:
 	config_free(&cfg);
 	return rc;
+}
+
+/* retry [ID|TYPE] and replay ID: events moved back to pending. */
+static int
+requeue(char *const *env, const char *verb, const char *what)
+{
+	int is_retry = strcmp(verb, "retry") == 0, rc = 1;
+	struct config cfg;
+	long moved;
+
+	if (load_for_queue(&cfg, env, 0, 1) < 0)
+		goto out;
+	moved = is_retry ? queue_retry(&cfg, what) : queue_replay(&cfg, what);
+	if (moved < 0) {
+		fprintf(stderr, "makini-webhook: %s: %s\n", verb,
+			strerror(errno));
+		goto out;
+	}
+	if (moved == 0 && what) {
+		fprintf(stderr, "makini-webhook: %s: no %s event %s\n", verb,
+			is_retry ? "failed" : "finished", what);
+		goto out;
+	}
+	printf("%s: %ld event%s back to pending\n", verb, moved,
+	       moved == 1 ? "" : "s");
+	rc = 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
+static int
+too_many(int argc, int most, char **argv)
+{
+	if (argc <= most)
+		return 0;
+	fprintf(stderr, "makini-webhook: %s: unexpected argument '%s'\n",
+		argv[1], argv[most]);
+	usage(stderr);
+	return 1;
 }
 
 int
@@ -282,13 +391,28 @@ cli_main(int argc, char **argv, char *const *env)
 		return 1;
 	}
 	if (strcmp(argv[1], "sign") == 0)
-		return sign(env);
+		return too_many(argc, 2, argv) ? 2 : sign(env);
 	if (strcmp(argv[1], "check") == 0)
-		return check(env);
+		return too_many(argc, 2, argv) ? 2 : check(env);
 	if (strcmp(argv[1], "drain") == 0)
-		return drain(env);
-	if (strcmp(argv[1], "status") == 0)
-		return status(env, argc > 2 && strcmp(argv[2], "--json") == 0);
+		return too_many(argc, 2, argv) ? 2 : drain(env);
+	if (strcmp(argv[1], "status") == 0) {
+		int json = argc > 2 && strcmp(argv[2], "--json") == 0;
+
+		return too_many(argc, 2 + json, argv) ? 2 : status(env, json);
+	}
+	if (strcmp(argv[1], "retry") == 0)
+		return too_many(argc, 3, argv) ? 2
+					       : requeue(env, "retry", argv[2]);
+	if (strcmp(argv[1], "replay") == 0) {
+		if (argc < 3) {
+			fprintf(stderr, "makini-webhook: replay needs an id\n");
+			usage(stderr);
+			return 2;
+		}
+		return too_many(argc, 3, argv) ? 2
+					       : requeue(env, "replay", argv[2]);
+	}
 	fprintf(stderr, "makini-webhook: unknown verb '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

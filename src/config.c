@@ -23,7 +23,8 @@
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
-	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM",
+	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM", "CLAIM_TIMEOUT",
+	"HOOK_CONCURRENCY",
 };
 
 static int
@@ -241,7 +242,7 @@ mode_var(struct config *cfg, char *const *base, char *const *overlay)
 /* Names a hook's environment sets itself. */
 static const char *const hook_own_names[] = {
 	"MAKINI_EVENT", "MAKINI_ENTITY", "MAKINI_ACTION", "MAKINI_EVENT_ID",
-	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE",
+	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE", "MAKINI_DELIVERY_KEY",
 };
 
 static int
@@ -301,6 +302,23 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 }
 
 /*
+ * Makes *path absolute against the working directory: hooks run in HOOKS
+ * and are told where their event's file is. Left as it is when the
+ * working directory cannot be had.
+ */
+static void
+make_absolute(char **path)
+{
+	char cwd[PATH_MAX], *absolute;
+
+	if (*path && (*path)[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    asprintf(&absolute, "%s/%s", cwd, *path) >= 0) {
+		free(*path);
+		*path = absolute;
+	}
+}
+
+/*
  * In modes hook and queue, HOOKS must be a directory: a missing one would
  * make every event look as if it had no hook. It is made absolute, as
  * hooks run with it as their working directory.
@@ -308,7 +326,6 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 static void
 hooks_dir_var(struct config *cfg)
 {
-	char cwd[PATH_MAX], *absolute;
 	struct stat st;
 
 	if (!cfg->hooks) {
@@ -319,12 +336,12 @@ hooks_dir_var(struct config *cfg)
 		     strerror(errno));
 	} else if (!S_ISDIR(st.st_mode)) {
 		fail(cfg, CONFIG_PREFIX "HOOKS is not a directory");
+	} else if (access(cfg->hooks, X_OK) < 0) {
+		/* Unsearchable, every event would look as if it had no hook. */
+		fail(cfg, "cannot search " CONFIG_PREFIX "HOOKS: %s",
+		     strerror(errno));
 	} else {
-		if (cfg->hooks[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
-		    asprintf(&absolute, "%s/%s", cwd, cfg->hooks) >= 0) {
-			free(cfg->hooks);
-			cfg->hooks = absolute;
-		}
+		make_absolute(&cfg->hooks);
 		return;
 	}
 	cfg->only_secret_missing = 0;
@@ -365,12 +382,15 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->hook_timeout = 8;
 	cfg->max_attempts = 10;
 	cfg->retry_delay = 30;
+	cfg->claim_timeout = 600;
+	cfg->hook_concurrency = 1;
 	cfg->fsync = 1;
 
 	check_unknown(cfg, base);
 	check_unknown(cfg, overlay);
 	mode_var(cfg, base, overlay);
 	cfg->spool = path_var(cfg, base, overlay, "SPOOL", MAKINI_DEFAULT_SPOOL);
+	make_absolute(&cfg->spool);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
 	hook_env_var(cfg, base, overlay);
 
@@ -386,6 +406,12 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	n = cfg->retry_delay;
 	number_var(cfg, base, overlay, "RETRY_DELAY", 0, 86400, &n);
 	cfg->retry_delay = (unsigned)n;
+	n = cfg->claim_timeout;
+	number_var(cfg, base, overlay, "CLAIM_TIMEOUT", 1, 86400, &n);
+	cfg->claim_timeout = (unsigned)n;
+	n = cfg->hook_concurrency;
+	number_var(cfg, base, overlay, "HOOK_CONCURRENCY", 1, 64, &n);
+	cfg->hook_concurrency = (unsigned)n;
 	n = (unsigned long)cfg->fsync;
 	number_var(cfg, base, overlay, "FSYNC", 0, 1, &n);
 	cfg->fsync = (int)n;

@@ -40,6 +40,8 @@ struct config {
 	unsigned hook_timeout;
 	unsigned max_attempts;
 	unsigned retry_delay; /* seconds before the first retry; doubles */
+	unsigned claim_timeout; /* seconds without a heartbeat: claim is dead */
+	unsigned hook_concurrency; /* instances of one hook at once, per host */
 	int fsync;
 	int allow_set;
 	int allow_bad; /* ALLOW_FROM did not parse: every address is refused */

@@ -58,19 +58,26 @@ run_hook(const struct request *req, const struct config *cfg,
 {
 	/* Static: rep->detail points here until the caller has logged it. */
 	static char why[256];
-	char path[4096];
+	char path[4096], key[DELIVERY_KEY_LEN + 1];
 	struct hook_call call = {
-		.event = ev, .id = rep->id, .attempt = 1,
+		.event = ev, .id = rep->id, .attempt = 1, .delivery_key = key,
 		.env_first = req->env, .env_second = config_process_env(),
 	};
-	int input;
+	int input, found = hook_find(cfg->hooks, ev, path, sizeof(path));
 
-	if (hook_find(cfg->hooks, ev, path, sizeof(path)) < 0) {
+	if (found < 0) {
+		/* An unreadable HOOKS is not an empty one: Makini retries. */
+		reply_set(rep, STATUS_UNAVAILABLE, "cannot look up hook");
+		rep->detail = strerror(errno);
+		return;
+	}
+	if (found > 0) {
 		rep->id[0] = '\0';
 		reply_set(rep, STATUS_OK, "ignored");
 		rep->detail = "no hook";
 		return;
 	}
+	sig_delivery_key(req->body, req->body_len, key);
 	input = hook_input_from_memory(req->body, req->body_len);
 	if (input < 0) {
 		reply_set(rep, STATUS_UNAVAILABLE, "cannot run hook");

@@ -30,13 +30,20 @@ hook_find(const char *hooks_dir, const struct event *ev, char *path,
 		struct stat st;
 
 		if (snprintf(path, size, "%s/%s", hooks_dir, names[i]) >=
-		    (int)size)
-			continue;
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(path, X_OK) == 0)
+		    (int)size) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (stat(path, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return -1;
+		}
+		/* Not executable by us: the next name in the order is tried. */
+		if (S_ISREG(st.st_mode) && access(path, X_OK) == 0)
 			return 0;
 	}
-	return -1;
+	return 1;
 }
 
 int
@@ -109,6 +116,8 @@ build_env(const struct config *cfg, const struct hook_call *call,
 	env_add(envp, &n, "MAKINI_ATTEMPT", attempt);
 	if (call->event_file)
 		env_add(envp, &n, "MAKINI_EVENT_FILE", call->event_file);
+	if (call->delivery_key)
+		env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->delivery_key);
 
 	snprintf(names, sizeof(names), "%s", cfg->hook_env);
 	for (char *save, *name = strtok_r(names, ",", &save); name;
@@ -273,7 +282,7 @@ hook_run(const struct config *cfg, const char *path,
 	char buf[HOOK_LINE_MAX];
 	size_t buf_len = 0;
 	int pipefd[2], pidfd, err, status = 0, exited = 0, term_sent = 0;
-	long long deadline, kill_at;
+	long long deadline, kill_at, next_beat;
 	enum hook_result result;
 	pid_t pid;
 
@@ -300,6 +309,7 @@ hook_run(const struct config *cfg, const char *path,
 	pidfd = pidfd_open(pid, 0);
 	deadline = now_ms() + (long long)cfg->hook_timeout * 1000;
 	kill_at = deadline + HOOK_KILL_GRACE * 1000;
+	next_beat = now_ms() + call->heartbeat_ms;
 	while (!exited) {
 		struct pollfd pfds[2] = {
 			{ pipefd[0], POLLIN, 0 }, { pidfd, POLLIN, 0 }
@@ -312,9 +322,15 @@ hook_run(const struct config *cfg, const char *path,
 		}
 		if (term_sent && now >= kill_at)
 			kill(-pid, SIGKILL);
+		if (call->heartbeat && now >= next_beat) {
+			call->heartbeat(call->heartbeat_ctx);
+			next_beat = now + call->heartbeat_ms;
+		}
 		wait_ms = (term_sent ? kill_at : deadline) - now;
 		if (wait_ms < 0 || wait_ms > 1000)
 			wait_ms = term_sent ? 100 : 1000;
+		if (call->heartbeat && wait_ms > next_beat - now)
+			wait_ms = next_beat - now;
 		if (pidfd < 0 && wait_ms > 20)
 			wait_ms = 20;
 		if (poll(pfds, 2, (int)wait_ms) > 0 && pfds[0].revents) {

@@ -21,6 +21,12 @@ struct hook_call {
 	const char *id;
 	unsigned attempt;
 	const char *event_file; /* queue mode: the spooled file, else NULL */
+	/* Hex SHA-256 of the body: the same for every delivery of it. */
+	const char *delivery_key;
+	/* Called about every heartbeat_ms while the hook runs, when set. */
+	void (*heartbeat)(void *ctx);
+	void *heartbeat_ctx;
+	unsigned heartbeat_ms;
 	/* Where MAKINI_WEBHOOK_HOOK_ENV's names are looked up: first, then second. */
 	char *const *env_first;
 	char *const *env_second;
@@ -29,8 +35,11 @@ struct hook_call {
 /*
  * Finds the hook for ev: the first regular executable file among
  * HOOKS/<entity>.<action>, HOOKS/<entity> and HOOKS/default. Writes its
- * path into path and returns 0, or returns -1 when there is none. Event
- * names are validated before this, so no name reaches outside HOOKS.
+ * path into path and returns 0; returns 1 when there is none, which only
+ * ENOENT or ENOTDIR on every name means; returns -1 with errno set when a
+ * name cannot be looked at (EACCES, ELOOP, EIO...), so that an unreadable
+ * HOOKS never passes for an empty one. Event names are validated before
+ * this, so no name reaches outside HOOKS.
  */
 int hook_find(const char *hooks_dir, const struct event *ev, char *path,
 	      size_t size);

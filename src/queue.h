@@ -6,51 +6,61 @@
 #include "config.h"
 
 /*
- * Queue mode: events wait in SPOOL/<type>/new/ and their hooks run from
- * there. A run claims the event with flock() on its file, which dies with
- * the runner (and, since the hook's standard input is that same open file,
- * with the hook), so racing drains never run one event twice at once and a
- * killed runner's event is simply taken up again. Hooks run at least once:
- * an event leaves new/ only after its hook succeeded (to cur/) or failed
- * for the last time (to failed/, with <id>.error beside it). Between
- * attempts new/<id>.state holds the attempt count, the earliest time of
- * the next attempt (exponential backoff from RETRY_DELAY) and the last
- * error.
+ * Queue mode: events wait in SPOOL/<type>/new/<id>.json and their hooks
+ * run from there, at least once each.
+ *
+ * A runner claims an event the maildir way: it renames <id>.json to
+ * <id>.json.claim.<host>.<pid>.<random>, a name only it uses, so of racing
+ * runners, on one host or on several sharing the spool, exactly one wins.
+ * While the hook runs the runner touches its claim (a heartbeat). Any
+ * runner returns a claim whose heartbeat is older than CLAIM_TIMEOUT, as
+ * the file system's own clock tells, to the pending events: its runner
+ * died. An event leaves new/ only after its hook succeeded (to cur/) or
+ * failed for the last time (to failed/, with <id>.error beside it).
+ * Between attempts new/<id>.state holds the attempt count, the earliest
+ * time of the next attempt (exponential backoff from RETRY_DELAY) and the
+ * last error. Every operation works relative to the type's directory
+ * descriptors (spool_type_open), never by path.
  */
 
 enum queue_outcome {
 	QUEUE_DONE,     /* the hook succeeded, or there was none: now in cur/ */
 	QUEUE_RETRY,    /* the hook failed; pending again, with backoff */
 	QUEUE_FAILED,   /* the hook failed MAX_ATTEMPTS times: now in failed/ */
-	QUEUE_SKIPPED,  /* not due yet, claimed by another runner, or gone */
-	QUEUE_ERROR,    /* the spool could not be read or changed */
+	QUEUE_NOT_DUE,  /* its backoff has not passed yet */
+	QUEUE_BUSY,     /* claimed by another runner, or gone */
+	QUEUE_ERROR,    /* the spool could not be read or changed, or HOOKS */
 };
-
-/*
- * Runs the hook of event <id> of <type> if it is due and unclaimed.
- * env_first and env_second are where MAKINI_WEBHOOK_HOOK_ENV's names are
- * looked up.
- */
-enum queue_outcome queue_run(const struct config *cfg, const char *type,
-			     const char *id, char *const *env_first,
-			     char *const *env_second);
 
 struct drain_counts {
-	unsigned done, retried, failed, skipped, errors;
+	unsigned done, retried, failed, not_due, busy, returned, errors;
 };
 
 /*
- * Runs every due pending event of every type, oldest first. Returns 0, or
- * -1 when the spool cannot be read.
+ * Runs every due pending event, oldest first: of every type, or of type
+ * alone when it is not NULL. Claims found dead are returned first (counted
+ * in returned). env_first and env_second are where MAKINI_WEBHOOK_HOOK_ENV's
+ * names are looked up. Returns 0, or -1 with errno set when the spool
+ * cannot be read.
  */
-int queue_drain(const struct config *cfg, char *const *env,
+int queue_drain(const struct config *cfg, const char *type,
+		char *const *env_first, char *const *env_second,
 		struct drain_counts *counts);
 
 /*
- * Prints per type the counts in new/, cur/ and failed/ and the age of the
- * oldest pending event, as text or JSON. Returns 0, or -1 when the spool
- * cannot be read.
+ * Prints per type the counts in new/ (pending and running), cur/ and
+ * failed/ and the date and age of the oldest pending event, as text or
+ * JSON. Returns 0, or -1 with errno set when the spool cannot be read.
  */
 int queue_status(const struct config *cfg, int json, FILE *out);
+
+/*
+ * retry: moves failed events back to pending with their error and state
+ * cleared: all of them (what NULL), the one with id what, or those of type
+ * what. replay: moves the finished event (in cur/) with id what back to
+ * pending. Both return how many moved, or -1 with errno set.
+ */
+long queue_retry(const struct config *cfg, const char *what);
+long queue_replay(const struct config *cfg, const char *what);
 
 #endif

@@ -1,12 +1,17 @@
 #include "spool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "event.h"
+#include "log.h"
 
 #define DIR_MODE 0750
 #define FILE_MODE 0640
@@ -281,25 +286,156 @@ fail:
 	return reply_set(rep, STATUS_UNAVAILABLE, "cannot store event");
 }
 
-int
-spool_type_sane(const char *root, const char *type)
+static int
+is_type_name(const char *name)
 {
-	int root_fd, type_fd, fd, rc = 0;
+	size_t len = strlen(name);
 
-	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0)
-		return -1;
-	type_fd = open_subdir(root_fd, type, 0);
-	close_saving_errno(root_fd);
-	if (type_fd < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs) && !rc; i++) {
-		fd = open_subdir(type_fd, subdirs[i], 0);
-		if (fd >= 0)
-			close(fd);
-		else if (errno != ENOENT)
-			rc = -1;
+	/* Only names that an event could have made: [a-z0-9][a-z0-9_]*. */
+	return len > 0 && len <= ENTITY_MAX && name[0] != '_' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+void
+spool_type_close(struct spool_type *t)
+{
+	int *fds[] = { &t->dir, &t->tmp, &t->new, &t->cur, &t->failed };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {
+		close_saving_errno(*fds[i]);
+		*fds[i] = -1;
 	}
-	close_saving_errno(type_fd);
+}
+
+static int
+open_type_below(int root_fd, const char *type, int create,
+		struct spool_type *t)
+{
+	int *subs[] = { &t->tmp, &t->new, &t->cur, &t->failed };
+
+	t->dir = t->tmp = t->new = t->cur = t->failed = -1;
+	if (!is_type_name(type)) {
+		errno = EINVAL;
+		return -1;
+	}
+	t->dir = open_subdir(root_fd, type, 0);
+	if (t->dir < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(subs) / sizeof(*subs); i++) {
+		*subs[i] = open_subdir(t->dir, subdirs[i], create);
+		if (*subs[i] < 0 && (create || errno != ENOENT)) {
+			spool_type_close(t);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+spool_type_open(const char *root, const char *type, int create,
+		struct spool_type *t)
+{
+	int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (root_fd < 0) {
+		t->dir = t->tmp = t->new = t->cur = t->failed = -1;
+		return -1;
+	}
+	rc = open_type_below(root_fd, type, create, t);
+	close_saving_errno(root_fd);
 	return rc;
+}
+
+int
+spool_each_type(const char *root, int create,
+		int (*fn)(const char *type, struct spool_type *t, void *ctx),
+		void *ctx)
+{
+	struct dirent *de;
+	DIR *dir;
+	int rc = 0;
+
+	/* The root is the administrator's choice, and may be a link. */
+	dir = opendir(root);
+	if (!dir)
+		return -1;
+	while (rc == 0 && (de = readdir(dir))) {
+		struct spool_type t;
+
+		if (!is_type_name(de->d_name))
+			continue;
+		if (open_type_below(dirfd(dir), de->d_name, create, &t) < 0) {
+			log_line("spool type %s skipped: %s", de->d_name,
+				 errno == ENOTDIR || errno == ELOOP
+					 ? "a link or a file where a directory "
+					   "belongs"
+					 : strerror(errno));
+			continue;
+		}
+		rc = fn(de->d_name, &t, ctx);
+		spool_type_close(&t);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int
+spool_replace_file(int dir, const char *name, const char *text, size_t len,
+		   int durable)
+{
+	unsigned char random[8];
+	char tmp[NAME_MAX + 1];
+	int fd;
+
+	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random))
+		return -1;
+	if (snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x",
+		     name, random[0], random[1], random[2], random[3],
+		     random[4], random[5], random[6], random[7]) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				      O_CLOEXEC, FILE_MODE);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, (const unsigned char *)text, len) < 0 ||
+	    (durable && fdatasync(fd) < 0)) {
+		close_saving_errno(fd);
+		goto fail;
+	}
+	if (close(fd) < 0 || renameat(dir, tmp, dir, name) < 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		int saved = errno;
+
+		unlinkat(dir, tmp, 0);
+		errno = saved;
+	}
+	return -1;
+}
+
+static int
+exists_at(int dir, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int
+spool_rename(int from_dir, const char *from, int to_dir, const char *to)
+{
+	int saved;
+
+	if (renameat(from_dir, from, to_dir, to) == 0)
+		return 0;
+	saved = errno;
+	if (!exists_at(from_dir, from) && exists_at(to_dir, to))
+		return 0;
+	errno = saved;
+	return -1;
 }

@@ -31,12 +31,53 @@ enum status spool_store(const char *root, const char *type, const char *id,
 int spool_prepare(const char *root, const char *type);
 
 /*
- * Returns 0 when SPOOL/<type> is a real directory and none of its tmp/,
- * new/, cur/ and failed/ is a link or a file (missing ones are fine), else
- * -1 with errno set (ENOTDIR or ELOOP for a planted link). Code that works
- * in the spool by path checks a type with it before trusting it, so that
- * a link planted in the spool never leads it outside.
+ * A type's directories, each opened below the spool root with O_NOFOLLOW:
+ * every queue operation works relative to these descriptors, so a link
+ * planted in the spool, or a directory swapped for one while a hook runs,
+ * never leads a rename or a write outside. A descriptor is -1 when that
+ * directory is missing (and was not to be created).
  */
-int spool_type_sane(const char *root, const char *type);
+struct spool_type {
+	int dir, tmp, new, cur, failed;
+};
+
+/*
+ * Opens SPOOL/<type> and its four directories. With create set, missing
+ * subdirectories are made (never the type itself). Returns 0, or -1 with
+ * errno set (ELOOP or ENOTDIR for a link or a file where a directory
+ * belongs); then nothing is left open.
+ */
+int spool_type_open(const char *root, const char *type, int create,
+		    struct spool_type *t);
+void spool_type_close(struct spool_type *t);
+
+/*
+ * Calls fn for each type below root, with its
+ * directories open as spool_type_open() gives them; stops at the first
+ * non-zero return and returns it. A type that cannot be opened safely is
+ * skipped with a log line. Returns -1 with errno set when the root cannot
+ * be read.
+ */
+int spool_each_type(const char *root, int create,
+		    int (*fn)(const char *type, struct spool_type *t,
+			      void *ctx),
+		    void *ctx);
+
+/*
+ * Replaces dir/name with text, atomically: written under a name that
+ * cannot be planted in advance (O_EXCL, O_NOFOLLOW, a random part),
+ * synced when durable is set, then renamed over name. Returns 0, or -1
+ * with errno set and nothing left behind.
+ */
+int spool_replace_file(int dir, const char *name, const char *text,
+		       size_t len, int durable);
+
+/*
+ * renameat() that trusts what it finds, not what it is told: a rename on
+ * NFS can report a failure after it succeeded, so on an error the rename
+ * counts as done when from is gone and to is there. Use it only where to
+ * is a name that nobody else would create.
+ */
+int spool_rename(int from_dir, const char *from, int to_dir, const char *to);
 
 #endif

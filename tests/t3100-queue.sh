@@ -1,120 +1,179 @@
 #!/bin/sh
 # Queue mode: events are stored and acknowledged first, then their hooks run
-# from the spool, through drain or after the answer under FastCGI, with
-# retries, backoff, failed/, and claims that survive killed runners.
+# from the spool, with retries, backoff, failed/, and the operator's verbs.
+# Every case starts from an empty spool.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"
-. "$SRCDIR/tests/fcgi-lib.sh"
+. "$SRCDIR/tests/queue-lib.sh"
 
-mkdir hooks seen
-QUEUE_ENV="MAKINI_WEBHOOK_MODE=queue MAKINI_WEBHOOK_HOOKS=$TRASH/hooks MAKINI_WEBHOOK_SPOOL=$TRASH/spool"
-CGI_CONFIG="$CGI_CONFIG $QUEUE_ENV"
 printf '{"event":"workOrders.updated","body":["wo-9"]}' >event.json
-
-# drain: the verb as cron would run it, without the secret.
-drain() {
-	# shellcheck disable=SC2086
-	env -i PATH="$PATH" $QUEUE_ENV "$@" "$BIN" drain >drain.out 2>drain.err
-}
 
 # A hook that logs its attempt and event, and fails while seen/fail-<N>
 # exists for its attempt N.
-cat >hooks/work_orders <<HOOK
-#!/bin/sh
-echo "\$MAKINI_EVENT_ID \$MAKINI_ATTEMPT" >>"$TRASH/seen/runs"
-cat >"$TRASH/seen/stdin"
-echo "\$MAKINI_EVENT_FILE" >"$TRASH/seen/file"
-[ ! -e "$TRASH/seen/fail-\$MAKINI_ATTEMPT" ]
-HOOK
-chmod +x hooks/work_orders
+work_orders_hook() {
+	write_hook work_orders <<-HOOK
+	#!/bin/sh
+	echo "\$MAKINI_EVENT_ID \$MAKINI_ATTEMPT" >>"$TRASH/seen/runs"
+	cat >"$TRASH/seen/stdin"
+	echo "\$MAKINI_EVENT_FILE" >"$TRASH/seen/file"
+	echo "\$MAKINI_DELIVERY_KEY" >"$TRASH/seen/key"
+	[ ! -e "$TRASH/seen/fail-\$MAKINI_ATTEMPT" ]
+	HOOK
+}
 
 test_expect_success 'the event is stored and acknowledged before its hook runs' '
+	queue_fresh && work_orders_hook &&
 	cgi_post event.json && expect_status 200 && id=$(answer_id) &&
 	test_cmp event.json "spool/work_orders/new/$id.json" &&
 	[ ! -e seen/runs ]
 '
 
-test_expect_success 'drain runs it from the spool and moves it to cur/' '
-	id=$(ls spool/work_orders/new | sed "s/\.json$//") &&
-	drain && grep -q "1 done" drain.out &&
+test_expect_success 'drain runs it from its claim in new/ and moves it to cur/' '
+	queue_fresh && work_orders_hook &&
+	cgi_post event.json && id=$(answer_id) &&
+	drain && grep -q "^drain: 1 done" drain.out &&
 	echo "$id 1" >expect && test_cmp expect seen/runs &&
 	test_cmp event.json seen/stdin &&
-	echo "$TRASH/spool/work_orders/new/$id.json" >expect &&
-	test_cmp expect seen/file &&
+	grep -qx "$TRASH/spool/work_orders/new/$id.json.claim.$(hostname).[0-9]*.[0-9a-f]*" seen/file &&
 	test_cmp event.json "spool/work_orders/cur/$id.json" &&
-	[ -z "$(ls spool/work_orders/new)" ]
+	[ -z "$(ls -A spool/work_orders/new)" ] &&
+	grep -q "queue $id: claimed, attempt 1, hook work_orders" drain.err &&
+	grep -q "queue $id: done, moved to cur/" drain.err
+'
+
+test_expect_success 'the delivery key is the SHA-256 of the body, the same for a repeat' '
+	queue_fresh && work_orders_hook &&
+	cgi_post event.json && drain && cp seen/key key1 &&
+	cgi_post event.json && drain && cp seen/key key2 &&
+	sha256sum <event.json | cut -d" " -f1 >expect &&
+	test_cmp expect key1 && test_cmp expect key2 &&
+	[ "$(wc -l <seen/runs)" = 2 ]
 '
 
 test_expect_success 'a hook that fails twice is retried, then the event is done' '
-	rm -f seen/runs && touch seen/fail-1 seen/fail-2 &&
+	queue_fresh && work_orders_hook && touch seen/fail-1 seen/fail-2 &&
 	cgi_post event.json && id=$(answer_id) &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && grep -q "1 to retry" drain.out &&
 	grep -qx "attempts 1" "spool/work_orders/new/$id.state" &&
 	grep -q "^error hook work_orders exited with status 1" "spool/work_orders/new/$id.state" &&
+	grep -q "queue $id: attempt 1 failed, next try in 0s" drain.err &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 &&
 	grep -qx "attempts 2" "spool/work_orders/new/$id.state" &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && grep -q "1 done" drain.out &&
 	printf "%s 1\n%s 2\n%s 3\n" "$id" "$id" "$id" >expect &&
 	test_cmp expect seen/runs &&
 	test_cmp event.json "spool/work_orders/cur/$id.json" &&
-	[ -z "$(ls spool/work_orders/new)" ] &&
-	rm seen/fail-1 seen/fail-2
+	[ -z "$(ls -A spool/work_orders/new)" ]
 '
 
-test_expect_success 'a failed attempt waits for its backoff' '
-	rm -f seen/runs && touch seen/fail-1 &&
+test_expect_success 'a failed attempt waits for its backoff, and drain says not due yet' '
+	queue_fresh && work_orders_hook && touch seen/fail-1 &&
 	cgi_post event.json && id=$(answer_id) &&
 	before=$(date +%s) &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=100 &&
 	next=$(sed -n "s/^next //p" "spool/work_orders/new/$id.state") &&
 	[ "$next" -ge $((before + 100)) ] && [ "$next" -le $(($(date +%s) + 100)) ] &&
-	drain MAKINI_WEBHOOK_RETRY_DELAY=100 && grep -q "0 done.*1 skipped" drain.out &&
-	[ "$(wc -l <seen/runs)" = 1 ] &&
-	rm seen/fail-1 && rm "spool/work_orders/new/$id.state" &&
-	drain && grep -q "1 done" drain.out
+	drain MAKINI_WEBHOOK_RETRY_DELAY=100 &&
+	grep -q "^drain: 0 done, 0 to retry, 0 failed for good, 1 not due yet" drain.out &&
+	[ "$(wc -l <seen/runs)" = 1 ]
 '
 
 test_expect_success 'after MAX_ATTEMPTS the event moves to failed/ with its error' '
-	touch seen/fail-1 seen/fail-2 &&
+	queue_fresh && work_orders_hook && touch seen/fail-1 seen/fail-2 &&
 	cgi_post event.json && id=$(answer_id) &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 MAKINI_WEBHOOK_MAX_ATTEMPTS=2 &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 MAKINI_WEBHOOK_MAX_ATTEMPTS=2 &&
 	grep -q "1 failed for good" drain.out &&
 	test_cmp event.json "spool/work_orders/failed/$id.json" &&
 	grep -q "exited with status 1" "spool/work_orders/failed/$id.error" &&
-	[ -z "$(ls spool/work_orders/new)" ] &&
-	rm seen/fail-1 seen/fail-2
+	grep -q "gave up after 2 attempts, moved to failed/" drain.err &&
+	[ -z "$(ls -A spool/work_orders/new)" ]
 '
 
-test_expect_success 'a failed event moved back to new/ runs again' '
-	id=$(ls spool/work_orders/failed | sed -n "s/\.json$//p") &&
-	mv "spool/work_orders/failed/$id.json" spool/work_orders/new/ &&
-	drain && grep -q "1 done" drain.out &&
+# Two failed events of work_orders and one of sites, for the retry cases.
+make_failed() {
+	queue_fresh && work_orders_hook && touch seen/fail-1 &&
+	write_hook sites <<-"HOOK" &&
+	#!/bin/sh
+	exit 3
+	HOOK
+	cgi_post event.json && cgi_post event.json &&
+	printf "{\"event\":\"sites.updated\"}" >site.json && cgi_post site.json &&
+	drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 && grep -q "3 failed for good" drain.out &&
+	rm seen/fail-1 seen/runs
+}
+
+test_expect_success 'retry moves every failed event back, its error and state gone' '
+	make_failed &&
+	env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry >out &&
+	echo "retry: 3 events back to pending" >expect && test_cmp expect out &&
+	[ -z "$(ls -A spool/work_orders/failed)$(ls -A spool/sites/failed)" ] &&
+	[ "$(ls spool/work_orders/new | wc -l)" = 2 ] &&
+	[ "$(ls spool/sites/new)" = "$(only_id spool/sites/new).json" ] &&
+	drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 &&
+	[ "$(wc -l <seen/runs)" = 2 ] && grep -q " 1$" seen/runs &&
+	[ "$(ls spool/work_orders/cur | wc -l)" = 2 ]
+'
+
+test_expect_success 'retry TYPE and retry ID move only what they name' '
+	make_failed &&
+	env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry sites >out &&
+	grep -qx "retry: 1 event back to pending" out &&
+	[ "$(ls spool/work_orders/failed | wc -l)" = 4 ] &&
+	id=$(ls spool/work_orders/failed | sed -n "s/\.json$//p" | head -n 1) &&
+	env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry "$id" >out &&
+	grep -qx "retry: 1 event back to pending" out &&
+	[ -f "spool/work_orders/new/$id.json" ] &&
+	[ ! -e "spool/work_orders/failed/$id.error" ] &&
+	[ "$(ls spool/work_orders/failed | wc -l)" = 2 ] &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry no-such-id 2>err &&
+	grep -q "no failed event no-such-id" err
+'
+
+test_expect_success 'replay ID queues a finished event again' '
+	queue_fresh && work_orders_hook &&
+	cgi_post event.json && id=$(answer_id) && drain &&
+	env -i PATH="$PATH" $QUEUE_ENV "$BIN" replay "$id" >out &&
+	grep -qx "replay: 1 event back to pending" out &&
+	test_cmp event.json "spool/work_orders/new/$id.json" &&
+	[ -z "$(ls -A spool/work_orders/cur)" ] &&
+	drain && printf "%s 1\n%s 1\n" "$id" "$id" >expect &&
+	test_cmp expect seen/runs &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" replay 2>err &&
+	grep -q "replay needs an id" err &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" replay work_orders 2>err &&
 	[ -f "spool/work_orders/cur/$id.json" ]
 '
 
 test_expect_success 'an event without a hook moves to cur/ untouched' '
+	queue_fresh &&
 	printf "{\"event\":\"sites.updated\"}" >site.json &&
 	cgi_post site.json && id=$(answer_id) &&
 	drain && grep -q "no hook, moved to cur/" drain.err &&
 	test_cmp site.json "spool/sites/cur/$id.json"
 '
 
-test_expect_success 'status counts new, cur and failed per type' '
-	touch seen/fail-1 &&
+test_expect_success 'status counts new, cur and failed per type, with dates and ages' '
+	queue_fresh && work_orders_hook && touch seen/fail-1 &&
+	cgi_post event.json && drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 &&
+	rm seen/fail-1 && cgi_post event.json && drain &&
 	cgi_post event.json &&
-	drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 && rm seen/fail-1 &&
+	printf "{\"event\":\"sites.updated\"}" >site.json &&
+	cgi_post site.json && drain &&
 	cgi_post event.json &&
 	env -i PATH="$PATH" $QUEUE_ENV "$BIN" status >out &&
-	grep -q "^work_orders  *1  *4  *1  *[0-9]*s$" out &&
-	grep -q "^sites  *0  *1  *0  *-$" out &&
+	cat out &&
+	grep -q "^type  *new  *running  *cur  *failed  *oldest pending$" out &&
+	grep -q "^work_orders  *1  *0  *2  *1  *20[0-9-]* [0-9:]*Z ([0-9]*s ago)$" out &&
+	grep -q "^sites  *0  *0  *1  *0  *-$" out &&
 	env -i PATH="$PATH" $QUEUE_ENV "$BIN" status --json >out &&
-	python3 -c "import json,sys
+	python3 -c "import json,time
 t = json.load(open(\"out\"))[\"types\"]
-assert t[\"work_orders\"][\"new\"] == 1 and t[\"work_orders\"][\"cur\"] == 4, t
-assert t[\"work_orders\"][\"failed\"] == 1 and t[\"work_orders\"][\"oldest_pending_seconds\"] >= 0, t
-assert t[\"sites\"] == {\"new\": 0, \"cur\": 1, \"failed\": 0, \"oldest_pending_seconds\": None}, t" &&
-	drain
+w = t[\"work_orders\"]
+assert (w[\"new\"], w[\"running\"], w[\"cur\"], w[\"failed\"]) == (1, 0, 2, 1), w
+assert 0 <= w[\"oldest_pending_seconds\"] < 60, w
+assert abs(w[\"oldest_pending\"] - time.time()) < 60, w
+assert t[\"sites\"] == {\"new\": 0, \"running\": 0, \"cur\": 1, \"failed\": 0, \"oldest_pending\": None, \"oldest_pending_seconds\": None}, t"
 '
 
 test_expect_success 'drain refuses to run outside queue mode' '
@@ -123,75 +182,17 @@ test_expect_success 'drain refuses to run outside queue mode' '
 	grep -q "queue mode" err
 '
 
-# Many events for the race tests, stored through the receiver itself and
-# signed by it too, for speed: the signing itself is tested elsewhere.
-make_events() {
-	rm -rf spool seen/runs
-	for i in $(seq "$1"); do
-		printf "{\"event\":\"materials.updated\",\"n\":%d}" "$i" >m.json
-		sig=$(MAKINI_WEBHOOK_SECRET=$SECRET "$BIN" sign <m.json) &&
-		cgi_request POST m.json HTTP_X_WEBHOOK_SIGNATURE="$sig" \
-			MAKINI_WEBHOOK_FSYNC=0 &&
-		expect_status 200 || return 1
-	done
-}
-
-cat >hooks/materials <<HOOK
-#!/bin/sh
-echo "\$MAKINI_EVENT_ID" >>"$TRASH/seen/runs"
-sleep \${HOOK_SLEEP:-0}
-HOOK
-chmod +x hooks/materials
-
-test_expect_success 'two drains racing over 200 events run each exactly once' '
-	make_events 200 &&
-	(drain & drain & wait) &&
-	[ "$(wc -l <seen/runs)" = 200 ] &&
-	[ "$(sort -u seen/runs | wc -l)" = 200 ] &&
-	[ "$(ls spool/materials/cur | wc -l)" = 200 ] &&
-	[ -z "$(ls spool/materials/new)" ]
-'
-
-test_expect_success 'a drain killed mid-run loses nothing; the next one finishes' '
-	make_events 30
-	# shellcheck disable=SC2086
-	env -i PATH="$PATH" $QUEUE_ENV HOOK_SLEEP=0.1 \
-		MAKINI_WEBHOOK_HOOK_ENV=HOOK_SLEEP "$BIN" drain >/dev/null 2>&1 &
-	pid=$! &&
-	# Kill it while its third hook runs.
-	for _ in $(seq 100); do
-		[ "$(cat seen/runs 2>/dev/null | wc -l)" -ge 3 ] && break
-		sleep 0.05
-	done &&
-	kill -9 $pid && { wait $pid || :; } &&
-	ran_before=$(wc -l <seen/runs) &&
-	[ "$ran_before" -ge 3 ] && [ "$ran_before" -lt 30 ] &&
-	# The orphaned hook still holds its claim until it ends.
-	sleep 0.3 && drain && drain &&
-	[ "$(ls spool/materials/cur | wc -l)" = 30 ] &&
-	[ -z "$(ls spool/materials/new)" ] &&
-	[ "$(sort -u seen/runs | wc -l)" = 30 ]
-'
-
-test_expect_success 'under FastCGI the hook runs after the answer, with HOOK_ENV from the request' '
-	cat >hooks/locations <<-HOOK &&
-	#!/bin/sh
-	sleep 1
-	echo "\$SITE_NAME" >"$TRASH/seen/location-done"
-	HOOK
-	chmod +x hooks/locations &&
-	# shellcheck disable=SC2086
-	fcgi_start MAKINI_WEBHOOK_SECRET="$SECRET" $QUEUE_ENV &&
-	printf "{\"event\":\"locations.updated\"}" >loc.json &&
-	fcgi_post loc.json SITE_NAME=north MAKINI_WEBHOOK_HOOK_ENV=SITE_NAME &&
-	expect_status 200 && id=$(answer_id) &&
-	[ ! -e seen/location-done ] &&
-	for _ in $(seq 50); do
-		[ -f "spool/locations/cur/$id.json" ] && break; sleep 0.1
-	done &&
-	echo north >expect && test_cmp expect seen/location-done &&
-	test_cmp loc.json "spool/locations/cur/$id.json" &&
-	fcgi_post loc.json && expect_status 200
+test_expect_success 'unknown arguments are errors with a usage line' '
+	printf x >x.json &&
+	test_must_fail env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET=s "$BIN" sign x.json <x.json >out 2>err &&
+	grep -q "sign: unexpected argument .x.json." err && grep -q "^usage:" err &&
+	[ ! -s out ] &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain --now 2>err &&
+	grep -q "unexpected argument .--now." err &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" status --yaml 2>err &&
+	grep -q "unexpected argument .--yaml." err &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry a b 2>err &&
+	grep -q "unexpected argument .b." err
 '
 
 test_done
