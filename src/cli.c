@@ -141,6 +141,12 @@ check_type(const char *type, struct spool_type *t, void *ctx)
 	struct stat st_tmp, st_new;
 	char name[64];
 
+	if (!t) {
+		printf("spool:   %s: a link or a file where a directory "
+		       "belongs\n", type);
+		tc->bad = 1;
+		return 0;
+	}
 	if (t->tmp < 0 || t->new < 0 || fstat(t->tmp, &st_tmp) < 0 ||
 	    fstat(t->new, &st_new) < 0) {
 		printf("spool:   %s: tmp/ or new/ is missing\n", type);
@@ -277,6 +283,15 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 	if (need_hooks && cfg->mode != MODE_QUEUE) {
 		fprintf(stderr, "makini-webhook: drain runs hooks in queue mode: "
 			"set MAKINI_WEBHOOK_MODE=queue and MAKINI_WEBHOOK_HOOKS\n");
+		return -1;
+	}
+	/*
+	 * Unsearchable, HOOKS would fail every event's lookup: better to
+	 * refuse the whole drain than to spend every event's attempts.
+	 */
+	if (need_hooks && access(cfg->hooks, X_OK) < 0) {
+		fprintf(stderr, "makini-webhook: cannot search "
+			CONFIG_PREFIX "HOOKS: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;

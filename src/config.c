@@ -336,10 +336,6 @@ hooks_dir_var(struct config *cfg)
 		     strerror(errno));
 	} else if (!S_ISDIR(st.st_mode)) {
 		fail(cfg, CONFIG_PREFIX "HOOKS is not a directory");
-	} else if (access(cfg->hooks, X_OK) < 0) {
-		/* Unsearchable, every event would look as if it had no hook. */
-		fail(cfg, "cannot search " CONFIG_PREFIX "HOOKS: %s",
-		     strerror(errno));
 	} else {
 		make_absolute(&cfg->hooks);
 		return;

@@ -370,8 +370,9 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 		.heartbeat = claim_touch, .heartbeat_ctx = c,
 		.heartbeat_ms = cfg->claim_timeout * 1000 / 4,
 	};
-	log_line("queue %s: claimed, attempt %u, hook %s", c->id,
-		 call.attempt, strrchr(hook, '/') + 1);
+	log_line("queue %s: claimed on %s (pid %ld), attempt %u, hook %s",
+		 c->id, r->host, (long)getpid(), call.attempt,
+		 strrchr(hook, '/') + 1);
 	result = hook_run(cfg, hook, &call, fd, why, sizeof(why));
 	close(fd);
 	if (c->lost)
@@ -601,6 +602,10 @@ collect(const char *type, struct spool_type *t, void *ctx)
 	struct dirent *de;
 	DIR *dir;
 
+	if (!t) {
+		l->r->counts->errors++;
+		return 0;
+	}
 	if (t->new < 0)
 		return 0;
 	if (!(dir = open_listing(t->new)))
@@ -621,9 +626,12 @@ collect(const char *type, struct spool_type *t, void *ctx)
 			} else if (!have_now) {
 				have_now = 1;
 			}
-			if (have_now > 0 &&
-			    claim_is_dead(l->r, t, name, &now, &age) &&
-			    return_dead_claim(l->r, t, name, age) &&
+			if (have_now <= 0 ||
+			    !claim_is_dead(l->r, t, name, &now, &age)) {
+				l->r->counts->busy++;
+				continue;
+			}
+			if (return_dead_claim(l->r, t, name, age) &&
 			    add_pending(l, type, name,
 					(size_t)(strstr(name, CLAIM_MARK) -
 						 name)) < 0)
@@ -752,9 +760,14 @@ count_events(int dir_fd, long *running, time_t *oldest)
 static int
 add_type_status(const char *type, struct spool_type *t, void *ctx)
 {
-	struct json_object *types = ctx, *o = json_object_new_object();
+	struct json_object *types = ctx, *o;
 	time_t oldest = 0;
-	long running = 0, pending = count_events(t->new, &running, &oldest);
+	long running = 0, pending;
+
+	if (!t)
+		return 0; /* logged: a link or a file where the type belongs */
+	o = json_object_new_object();
+	pending = count_events(t->new, &running, &oldest);
 
 	json_object_object_add(o, "new", json_object_new_int64(pending));
 	json_object_object_add(o, "running", json_object_new_int64(running));
@@ -880,9 +893,15 @@ static int
 requeue_type(const char *type, struct spool_type *t, void *ctx)
 {
 	struct requeue *rq = ctx;
-	int from = rq->from_cur ? t->cur : t->failed, whole_type;
+	int from, whole_type;
 	struct dirent *de;
 	DIR *dir;
+
+	if (!t) {
+		rq->error = ELOOP;
+		return 0;
+	}
+	from = rq->from_cur ? t->cur : t->failed;
 
 	/* replay takes one id only: a type would replay all its history. */
 	whole_type = !rq->from_cur && (!rq->what || strcmp(rq->what, type) == 0);

@@ -370,6 +370,7 @@ spool_each_type(const char *root, int create,
 					 ? "a link or a file where a directory "
 					   "belongs"
 					 : strerror(errno));
+			rc = fn(de->d_name, NULL, ctx);
 			continue;
 		}
 		rc = fn(de->d_name, &t, ctx);

@@ -52,11 +52,11 @@ int spool_type_open(const char *root, const char *type, int create,
 void spool_type_close(struct spool_type *t);
 
 /*
- * Calls fn for each type below root, with its
- * directories open as spool_type_open() gives them; stops at the first
- * non-zero return and returns it. A type that cannot be opened safely is
- * skipped with a log line. Returns -1 with errno set when the root cannot
- * be read.
+ * Calls fn for each type below root, with its directories open as
+ * spool_type_open() gives them; stops at the first non-zero return and
+ * returns it. A type that cannot be opened safely is logged and given to
+ * fn as NULL, so that the caller can count it. Returns -1 with errno set
+ * when the root cannot be read.
  */
 int spool_each_type(const char *root, int create,
 		    int (*fn)(const char *type, struct spool_type *t,

@@ -37,7 +37,7 @@ test_expect_success 'drain runs it from its claim in new/ and moves it to cur/' 
 	grep -qx "$TRASH/spool/work_orders/new/$id.json.claim.$(hostname).[0-9]*.[0-9a-f]*" seen/file &&
 	test_cmp event.json "spool/work_orders/cur/$id.json" &&
 	[ -z "$(ls -A spool/work_orders/new)" ] &&
-	grep -q "queue $id: claimed, attempt 1, hook work_orders" drain.err &&
+	grep -q "queue $id: claimed on $(hostname) (pid [0-9]*), attempt 1, hook work_orders" drain.err &&
 	grep -q "queue $id: done, moved to cur/" drain.err
 '
 

@@ -93,25 +93,25 @@ drain() {
 }
 planted=20260101T000000.000000Z-0000000000000000-00000001-updated.json
 
-test_expect_success 'drain never runs a hook on events behind a linked type' '
+test_expect_success 'drain never runs a hook on events behind a linked type, and fails' '
 	rm -rf spool outside hook.log && mkdir -p spool outside/new outside/cur &&
 	cp event.json outside/new/$planted &&
 	ln -s ../outside spool/assets &&
-	drain &&
+	test_must_fail drain &&
 	test_must_fail test -e hook.log &&
 	test "$(find outside -type f)" = outside/new/$planted &&
 	grep -q "assets skipped" drain.out &&
 	test_must_fail grep -F "$TRASH" drain.out
 '
 
-test_expect_success 'drain never moves an event through a linked cur/' '
+test_expect_success 'drain never moves an event through a linked cur/, and fails' '
 	rm -rf spool outside hook.log && mkdir outside &&
 	cgi_post event.json - MAKINI_WEBHOOK_MODE=queue \
 		MAKINI_WEBHOOK_HOOKS="$TRASH/hooks" &&
 	expect_status 200 &&
 	id=$(cgi_id) &&
 	rmdir spool/assets/cur && ln -s ../../outside spool/assets/cur &&
-	drain &&
+	test_must_fail drain &&
 	expect_outside_untouched &&
 	test_cmp event.json spool/assets/new/$id.json &&
 	rm spool/assets/cur && mkdir spool/assets/cur &&

@@ -1,0 +1,151 @@
+#!/bin/sh
+# Queue mode against an administrator's mistakes and a hostile spool: no
+# failure consumes an event or lets it leave the spool, and every one is
+# logged. Run as root, drains work as the spool's owner. Needs root (the
+# drains run as nobody through setpriv; tmpfs mounts).
+. "$(dirname "$0")/test-lib.sh"
+. "$SRCDIR/tests/cgi-lib.sh"
+. "$SRCDIR/tests/queue-lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
+	! id nobody >/dev/null 2>&1; then
+	test_skip 'queue faults need root, setpriv and the user nobody'
+	test_done
+fi
+AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
+test_at_exit 'umount "$TRASH/spool" 2>/dev/null'
+
+# An empty spool owned by nobody, with one pending materials event, whose
+# id is in $id.
+one_event() {
+	umount "$TRASH/spool" 2>/dev/null
+	queue_fresh && chmod 755 hooks && chmod 777 seen &&
+	make_events 1 materials && id=$(only_id spool/materials/new) &&
+	chown -R nobody:nogroup spool
+}
+
+test_expect_success 'an unsearchable HOOKS consumes nothing: drain refuses, check says why' '
+	one_event && recording_hook materials && chmod 0600 hooks &&
+	DRAIN_WRAP=$AS_NOBODY && test_must_fail drain && DRAIN_WRAP= &&
+	grep -q "cannot search MAKINI_WEBHOOK_HOOKS: Permission denied" drain.err &&
+	[ -f "spool/materials/new/$id.json" ] && [ ! -e seen/runs ] &&
+	[ -z "$(ls -A spool/materials/cur)" ] &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV MAKINI_WEBHOOK_SECRET=s \
+		$AS_NOBODY "$BIN" check >out &&
+	grep -q "^hooks: .*cannot be searched: Permission denied" out &&
+	grep -q "^usable:  no" out
+'
+
+test_expect_success 'in hook mode, an unsearchable HOOKS is 503 with Retry-After, not ignored' '
+	queue_fresh && chmod 0600 hooks &&
+	printf "{\"event\":\"assets.updated\"}" >a.json &&
+	MAKINI_TEST_WRAP=$AS_NOBODY cgi_post a.json MAKINI_WEBHOOK_MODE=hook &&
+	expect_status 503 && grep -q "^Retry-After: [0-9]" out &&
+	grep -q " 503 cannot look up hook (Permission denied)" err &&
+	[ ! -e spool ]
+'
+
+test_expect_success 'a hook name that cannot be looked at keeps the event pending, with backoff' '
+	one_event && ln -s materials.updated hooks/materials.updated &&
+	drain MAKINI_WEBHOOK_RETRY_DELAY=60 && grep -q "1 to retry" drain.out &&
+	[ -f "spool/materials/new/$id.json" ] &&
+	grep -qx "attempts 1" "spool/materials/new/$id.state" &&
+	grep -q "^error cannot look up its hook: Too many levels of symbolic links" \
+		"spool/materials/new/$id.state" &&
+	grep -q "queue $id: attempt 1 failed, next try in 60s: cannot look up its hook" drain.err &&
+	[ -z "$(ls -A spool/materials/cur)" ]
+'
+
+test_expect_success 'in hook mode, a hook name that cannot be looked at is 503 with Retry-After' '
+	queue_fresh && ln -s assets.updated hooks/assets.updated &&
+	printf "{\"event\":\"assets.updated\"}" >a.json &&
+	cgi_post a.json MAKINI_WEBHOOK_MODE=hook && expect_status 503 &&
+	grep -q "^Retry-After: [0-9]" out &&
+	grep -q "\"error\":\"cannot look up hook\"" body &&
+	grep -q " 503 cannot look up hook (Too many levels of symbolic links)" err
+'
+
+# A hook that swaps cur/ for a link to a directory outside the spool.
+swapping_hook() {
+	mkdir -p outside && rm -rf outside/* && chmod 777 outside &&
+	write_hook materials <<-HOOK
+	#!/bin/sh
+	cd "$TRASH/spool/materials" && $1 && ln -s "$TRASH/outside" cur
+	HOOK
+}
+
+test_expect_success 'cur/ swapped for a link during the hook: the event stays in the spool' '
+	one_event && swapping_hook "mv cur cur.old" &&
+	drain && grep -q "1 done" drain.out &&
+	[ -z "$(ls -A outside)" ] &&
+	[ -f "spool/materials/cur.old/$id.json" ] &&
+	[ -z "$(ls -A spool/materials/new)" ]
+'
+
+test_expect_success 'cur/ removed and replaced by a link: the event is pending again, loudly' '
+	one_event && swapping_hook "rmdir cur" &&
+	test_must_fail drain &&
+	grep -q "1 errors" drain.out &&
+	grep -q "queue $id: the hook succeeded, but the event cannot move to cur/" drain.err &&
+	[ -z "$(ls -A outside)" ] &&
+	[ -f "spool/materials/new/$id.json" ]
+'
+
+test_expect_success 'drains of spools of all kinds see links planted at type and cur/ level' '
+	one_event && recording_hook materials && mkdir -p outside &&
+	rmdir spool/materials/cur && ln -s "$TRASH/outside" spool/materials/cur &&
+	test_must_fail drain &&
+	[ -f "spool/materials/new/$id.json" ] && [ -z "$(ls -A outside)" ] &&
+	grep -q "spool type materials skipped: a link or a file where a directory belongs" drain.err
+'
+
+test_expect_success 'a state file that cannot be read stops the event, never restarts it at 1' '
+	one_event && recording_hook materials &&
+	printf "attempts 4\nnext 0\nerror earlier\n" >"spool/materials/new/$id.state" &&
+	chmod 0600 "spool/materials/new/$id.state" &&
+	chown root:root "spool/materials/new/$id.state" &&
+	DRAIN_WRAP=$AS_NOBODY && test_must_fail drain && DRAIN_WRAP= &&
+	grep -q "queue $id: not run: cannot read its state: Permission denied" drain.err &&
+	[ ! -e seen/runs ] && [ -f "spool/materials/new/$id.json" ] &&
+	grep -qx "attempts 4" "spool/materials/new/$id.state"
+'
+
+test_expect_success 'a state file that cannot be written is said, and the event stays pending' '
+	one_event && recording_hook materials && echo "exit 1" >>hooks/materials &&
+	mkdir -p keep && cp -a spool/. keep/ && rm -rf spool/* &&
+	mount -t tmpfs -o nr_inodes=16,mode=0755 tmpfs spool &&
+	cp -a keep/. spool/ && chown nobody:nogroup spool &&
+	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && rm -f spool/materials/new/*.state &&
+	i=0 && while touch "spool/fill.$i" 2>/dev/null; do i=$((i + 1)); done &&
+	test_must_fail drain &&
+	grep -q "queue $id: cannot record attempt 1 (hook materials exited with status 1): No space left on device" drain.err &&
+	grep -q "1 errors" drain.out &&
+	[ -f "spool/materials/new/$id.json" ] &&
+	[ -z "$(ls spool/materials/new | grep -v "^$id.json$")" ] &&
+	umount spool
+'
+
+test_expect_success 'a hard link planted where a state might be written truncates nothing' '
+	one_event && recording_hook materials && echo "exit 1" >>hooks/materials &&
+	echo precious >victim &&
+	ln victim "spool/materials/new/$id.state.tmp" &&
+	drain && echo precious >expect && test_cmp expect victim &&
+	grep -qx "attempts 1" "spool/materials/new/$id.state"
+'
+
+test_expect_success 'run as root, drain works as the spool'"'"'s owner' '
+	one_event && write_hook materials <<-HOOK &&
+	#!/bin/sh
+	id -un >"$TRASH/seen/user"
+	exit 1
+	HOOK
+	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && grep -q "1 to retry" drain.out &&
+	echo nobody >expect && test_cmp expect seen/user &&
+	[ "$(stat -c %U "spool/materials/new/$id.state")" = nobody ] &&
+	[ "$(stat -c %U spool/.locks)" = nobody ] &&
+	[ -z "$(find spool ! -user nobody)" ] &&
+	rm hooks/materials && drain && [ -f "spool/materials/cur/$id.json" ] &&
+	[ -z "$(find spool ! -user nobody)" ]
+'
+
+test_done
