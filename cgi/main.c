@@ -16,7 +16,7 @@
 #include "handle.h"
 #include "hook.h"
 #include "log.h"
-#include "queue.h"
+#include "runner.h"
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
@@ -84,10 +84,9 @@ log_request(const struct request *req, const struct reply *rep,
 }
 
 /*
- * Serves one request. In queue mode under FastCGI, the event just stored
- * has its hook run once the answer is finished, before the next accept,
- * so the client's latency never includes the hook; its log lines then go
- * to the process's own standard error, which the server also logs.
+ * Serves one request. In queue mode the event just stored goes to a
+ * runner once the answer is finished, so the client's latency never
+ * includes the hook and the next accept never waits for it.
  */
 static void
 serve(int fastcgi)
@@ -111,16 +110,16 @@ serve(int fastcgi)
 	log_request(&req, &rep, &start);
 	log_unflushed = 0;
 
-	if (fastcgi && cfg->mode == MODE_QUEUE && rep.status == STATUS_OK &&
-	    rep.id[0]) {
+	if (cfg->mode == MODE_QUEUE && rep.status == STATUS_OK && rep.id[0]) {
 		/* FCGI_Finish() frees the request's parameters. */
 		char **kept = hook_env_keep(cfg->hook_env, environ);
 
-		struct drain_counts counts;
-
-		FCGI_Finish();
+		if (fastcgi)
+			FCGI_Finish();
+		else
+			FCGI_fflush(FCGI_stdout);
 		log_set_sink(NULL);
-		queue_drain(cfg, ev.entity, kept, config_process_env(), &counts);
+		runner_start(cfg, ev.entity, kept, config_process_env());
 		log_set_sink(fcgi_log_sink);
 		hook_env_free(kept);
 	}

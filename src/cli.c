@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "queue.h"
 #include "sig.h"
 #include "spool.h"
@@ -275,6 +276,11 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 	if (writes) {
 		config_free(cfg);
 		config_load(cfg, env, NULL);
+		/* What a drain decides is kept where runners keep theirs. */
+		if (cfg->spool && log_to_file(cfg->spool, "queue.log") < 0 &&
+		    errno != ENOENT)
+			fprintf(stderr, "makini-webhook: cannot write "
+				"queue.log in the spool: %s\n", strerror(errno));
 	}
 	if (!cfg->usable && !cfg->only_secret_missing) {
 		fprintf(stderr, "makini-webhook: %s\n", cfg->problem);

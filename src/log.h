@@ -6,12 +6,22 @@
 /*
  * One logging shim. Lines go to a sink: standard error by default; under
  * FastCGI the request loop points it at the request's error stream, which
- * the web server writes to its error log. Messages never hold a secret, a
- * signature value or a file path.
+ * the web server writes to its error log. Queue runners and the verbs
+ * that run hooks also write them to the spool's queue.log. Messages never
+ * hold a secret, a signature value or a file path.
  */
 typedef void log_sink_fn(const char *line, size_t len);
 
 void log_set_sink(log_sink_fn *sink);
+
+/*
+ * Also writes every line to dir/name (the queue's log in the spool: it
+ * exists on every host, also without systemd and on shared hosting),
+ * stamped with the UTC time and the pid, opened with O_APPEND and
+ * rotated to name.1 past a megabyte. Returns 0, or -1 with errno set.
+ */
+int log_to_file(const char *dir, const char *name);
+void log_close_file(void);
 
 /* Formats one line, prefixes "makini-webhook: ", appends a newline. */
 void log_line(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));

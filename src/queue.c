@@ -25,7 +25,7 @@
 #define HOST_MAX 64
 #define CLAIM_MARK ".json.claim."
 #define LOCKS_DIR ".locks"
-#define SLOT_WAIT_MS 50
+#define SLOT_WAIT_MS 20
 
 struct state {
 	unsigned attempts;
@@ -288,19 +288,17 @@ record_failure(const struct runner *r, struct claim *c,
 	return QUEUE_RETRY;
 }
 
-/*
- * A slot for one more instance of a hook on this host: an flock on
- * SPOOL/.locks/<hook>@<host>.<n>, for n below HOOK_CONCURRENCY, waited for
- * when all are taken. The lock dies with its holder. Returns the locked
- * descriptor, or -1 with errno set.
- */
-static int
-slot_acquire(const struct runner *r, const char *hook)
+int
+queue_lock_slot(const struct config *cfg, const char *what, unsigned n,
+		int wait)
 {
-	const struct config *cfg = r->cfg;
-	int root_fd, dir = -1, fds[64], fd = -1;
-	unsigned n = cfg->hook_concurrency, i;
+	int root_fd, dir = -1, fds[QUEUE_SLOTS_MAX], fd = -1;
+	char host[HOST_MAX + 1];
+	unsigned i = 0;
 
+	if (n > QUEUE_SLOTS_MAX)
+		n = QUEUE_SLOTS_MAX;
+	host_name(host);
 	root_fd = open(cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return -1;
@@ -313,31 +311,35 @@ slot_acquire(const struct runner *r, const char *hook)
 	for (i = 0; i < n; i++) {
 		char name[NAME_MAX + 1];
 
-		snprintf(name, sizeof(name), "%s@%s.%u", hook, r->host, i);
+		snprintf(name, sizeof(name), "%s@%s.%u", what, host, i);
+		/* Opened for writing: NFS emulates flock with fcntl locks. */
 		fds[i] = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW |
 						   O_CLOEXEC, 0640);
-		if (fds[i] < 0) {
-			while (i > 0)
-				close(fds[--i]);
+		if (fds[i] < 0)
 			goto out;
-		}
 	}
-	/* The oldest waiting event runs next: each waiter claims after it. */
 	for (;;) {
-		for (i = 0; i < n && fd < 0; i++)
-			if (flock(fds[i], LOCK_EX | LOCK_NB) == 0)
-				fd = fds[i];
-		if (fd >= 0)
+		for (unsigned j = 0; j < n && fd < 0; j++)
+			if (flock(fds[j], LOCK_EX | LOCK_NB) == 0)
+				fd = fds[j];
+		if (fd >= 0 || !wait)
 			break;
 		usleep(SLOT_WAIT_MS * 1000);
 	}
-	for (i = 0; i < n; i++)
-		if (fds[i] != fd)
-			close(fds[i]);
+	if (fd < 0 && !wait)
+		errno = EWOULDBLOCK;
 out:
-	if (dir >= 0)
-		close(dir);
-	close(root_fd);
+	{
+		int saved = errno;
+
+		while (i > 0)
+			if (fds[--i] != fd)
+				close(fds[i]);
+		if (dir >= 0)
+			close(dir);
+		close(root_fd);
+		errno = saved;
+	}
 	return fd;
 }
 
@@ -410,14 +412,20 @@ queue_run(const struct runner *r, const char *type,
 		log_line("queue %s: not run: %s", id, why);
 		return QUEUE_ERROR;
 	}
-	if (st.next > (long long)time(NULL))
+	if (st.next > (long long)time(NULL)) {
+		if (!r->counts->next_due || st.next < r->counts->next_due)
+			r->counts->next_due = st.next;
 		return QUEUE_NOT_DUE;
+	}
 	found = hook_find(cfg->hooks, &ev, hook, sizeof(hook));
 	if (found < 0)
 		snprintf(why, sizeof(why), "cannot look up its hook: %s",
 			 strerror(errno));
 	if (found == 0) {
-		slot = slot_acquire(r, strrchr(hook, '/') + 1);
+		/* Waited for: the oldest waiting event runs next, as each
+		 * waiter claims only once it has a slot. */
+		slot = queue_lock_slot(cfg, strrchr(hook, '/') + 1,
+				       cfg->hook_concurrency, 1);
 		if (slot < 0) {
 			log_line("queue %s: not run: cannot lock a hook slot: "
 				 "%s", id, strerror(errno));

@@ -34,6 +34,7 @@ enum queue_outcome {
 
 struct drain_counts {
 	unsigned done, retried, failed, not_due, busy, returned, errors;
+	long long next_due; /* earliest next attempt of those not due, or 0 */
 };
 
 /*
@@ -53,6 +54,19 @@ int queue_drain(const struct config *cfg, const char *type,
  * JSON. Returns 0, or -1 with errno set when the spool cannot be read.
  */
 int queue_status(const struct config *cfg, int json, FILE *out);
+
+#define QUEUE_SLOTS_MAX 64
+
+/*
+ * Locks one of n slots named <what>@<host>.<i> in SPOOL/.locks/, so that
+ * at most n holders of one name run at once on this host, whichever
+ * process they are (workers, CGI processes, drains). With wait set it
+ * waits until a slot is free; else it fails with EWOULDBLOCK when none
+ * is. The lock is an flock, which dies with its holder. Returns the
+ * locked descriptor, which the caller closes to release it, or -1.
+ */
+int queue_lock_slot(const struct config *cfg, const char *what, unsigned n,
+		    int wait);
 
 /*
  * retry: moves failed events back to pending with their error and state
