@@ -4,11 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -234,42 +234,71 @@ reap(pid_t pid)
 	return status;
 }
 
+/*
+ * Starts the hook, as git's run-command does: fork, then in the child only
+ * what is async-signal-safe, then execve; an exec failure comes back
+ * through a close-on-exec pipe. The hook gets its own process group and
+ * default signals, and it dies with its runner (PR_SET_PDEATHSIG): a runner
+ * killed mid-hook leaves no hook behind to run on while another runner
+ * takes up the event again. Returns the pid, or -1 with the error in *err.
+ */
 static pid_t
 spawn_hook(const char *hooks_dir, const char *path, int input_fd,
 	   int output_fd, char **envp, int *err)
 {
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
+	static const int defaults[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP,
+					SIGCHLD, SIGALRM };
 	char *argv[2] = { (char *)path, NULL };
-	pid_t pid = -1;
+	pid_t parent = getpid(), pid;
+	int report[2], e = 0;
+	ssize_t n;
 
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGHUP);
-	sigaddset(&defaults, SIGCHLD);
-	sigaddset(&defaults, SIGALRM);
-	posix_spawn_file_actions_init(&actions);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&actions, input_fd, 0);
-	posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
-	posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
-	/* The FastCGI connection and anything else libraries opened stay ours. */
-	posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-	posix_spawn_file_actions_addchdir_np(&actions, hooks_dir);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-					 POSIX_SPAWN_SETSIGMASK |
-					 POSIX_SPAWN_SETSIGDEF);
-	*err = posix_spawn(&pid, path, &actions, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
-	return *err ? -1 : pid;
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		*err = errno;
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction dfl;
+		sigset_t none;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
+			sigaction(defaults[i], &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    dup2(input_fd, 0) < 0 || dup2(output_fd, 1) < 0 ||
+		    dup2(output_fd, 2) < 0 || chdir(hooks_dir) < 0)
+			goto fail;
+		/* The FastCGI connection and anything else libraries opened stay ours. */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		execve(path, argv, envp);
+fail:
+		e = errno;
+		n = write(report[1], &e, sizeof(e));
+		_exit(n == (ssize_t)sizeof(e) ? 127 : 126);
+	}
+	close(report[1]);
+	if (pid < 0) {
+		*err = errno;
+		close(report[0]);
+		return -1;
+	}
+	/* Also here: kill(-pid) must find the group even before the child ran. */
+	setpgid(pid, pid);
+	while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		*err = e;
+		return -1;
+	}
+	return pid;
 }
 
 enum hook_result
@@ -281,7 +310,7 @@ hook_run(const struct config *cfg, const char *path,
 	char *envp[HOOK_ENV_MAX + 1];
 	char buf[HOOK_LINE_MAX];
 	size_t buf_len = 0;
-	int pipefd[2], pidfd, err, status = 0, exited = 0, term_sent = 0;
+	int pipefd[2], pidfd, err = 0, status = 0, exited = 0, term_sent = 0;
 	long long deadline, kill_at, next_beat;
 	enum hook_result result;
 	pid_t pid;

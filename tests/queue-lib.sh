@@ -7,12 +7,26 @@
 #	                    the receiver, numbered in their "n" member
 
 QUEUE_ENV="MAKINI_WEBHOOK_MODE=queue MAKINI_WEBHOOK_HOOKS=$TRASH/hooks MAKINI_WEBHOOK_SPOOL=$TRASH/spool"
-CGI_CONFIG="$CGI_CONFIG $QUEUE_ENV"
+# Events are posted in spool mode, which stores them exactly as queue mode
+# does but starts no runner, so that a case decides when hooks run (with
+# drain); t3130 tests the runner. QUEUE_POST="$QUEUE_ENV" posts in queue
+# mode.
+CGI_CONFIG="$CGI_CONFIG MAKINI_WEBHOOK_HOOKS=$TRASH/hooks"
 
+# Runners a case started (queue mode's detached processes, whose command
+# line is the bare binary) are ended first: they would write on into the
+# next case's spool.
 queue_fresh() {
-	rm -rf "$TRASH/spool" "$TRASH/hooks" "$TRASH/seen"
+	pkill -KILL -f "^$BIN\$" 2>/dev/null
+	for _ in $(seq 50); do
+		pgrep -f "^$BIN\$" >/dev/null || break
+		sleep 0.1
+	done
+	rm -rf "$TRASH/spool" "$TRASH/hooks" "$TRASH/seen" &&
 	mkdir "$TRASH/hooks" "$TRASH/seen"
 }
+test_at_exit 'pkill -KILL -f "^$BIN\$" 2>/dev/null'
+
 
 drain() {
 	# shellcheck disable=SC2086

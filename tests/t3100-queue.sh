@@ -22,10 +22,14 @@ work_orders_hook() {
 }
 
 test_expect_success 'the event is stored and acknowledged before its hook runs' '
-	queue_fresh && work_orders_hook &&
-	cgi_post event.json && expect_status 200 && id=$(answer_id) &&
-	test_cmp event.json "spool/work_orders/new/$id.json" &&
-	[ ! -e seen/runs ]
+	queue_fresh && work_orders_hook && echo "sleep 1" >>hooks/work_orders &&
+	cgi_post event.json $QUEUE_ENV && expect_status 200 && id=$(answer_id) &&
+	test_cmp event.json "$(ls spool/work_orders/new/$id.json*)" &&
+	for _ in $(seq 50); do
+		[ -f "spool/work_orders/cur/$id.json" ] && break; sleep 0.1
+	done &&
+	test_cmp event.json "spool/work_orders/cur/$id.json" &&
+	echo "$id 1" >expect && test_cmp expect seen/runs
 '
 
 test_expect_success 'drain runs it from its claim in new/ and moves it to cur/' '

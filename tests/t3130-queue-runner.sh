@@ -7,6 +7,7 @@
 . "$SRCDIR/tests/cgi-lib.sh"
 . "$SRCDIR/tests/fcgi-lib.sh"
 . "$SRCDIR/tests/queue-lib.sh"
+CGI_CONFIG="$CGI_CONFIG $QUEUE_ENV"
 
 printf '{"event":"locations.updated"}' >loc.json
 
@@ -20,15 +21,11 @@ wait_for() {
 	return 1
 }
 
-# Runners left by a case end with it; the FastCGI worker too.
-queue_fresh() {
+# The FastCGI worker a case started ends with it, like its runners.
+queue_fresh_runner() {
 	fcgi_stop
-	pkill -KILL -f "^$BIN\$" 2>/dev/null
-	wait_for sh -c "! pgrep -f '^$BIN\$' >/dev/null" &&
-	rm -rf "$TRASH/spool" "$TRASH/hooks" "$TRASH/seen" &&
-	mkdir "$TRASH/hooks" "$TRASH/seen"
+	queue_fresh
 }
-test_at_exit 'pkill -KILL -f "^$BIN\$" 2>/dev/null'
 
 # count_in DIR: how many event files DIR holds.
 count_in() {
@@ -36,7 +33,7 @@ count_in() {
 }
 
 test_expect_success 'under CGI the answer and its pipes close while the hook still runs' '
-	queue_fresh && recording_hook locations 3 &&
+	queue_fresh_runner && recording_hook locations 3 &&
 	start=$(date +%s.%N) &&
 	# shellcheck disable=SC2086
 	env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=127.0.0.1 \
@@ -52,7 +49,7 @@ test_expect_success 'under CGI the answer and its pipes close while the hook sti
 '
 
 test_expect_success 'under FastCGI the hook runs after the answer, with HOOK_ENV from the request, and leaves no zombie' '
-	queue_fresh && write_hook locations <<-HOOK &&
+	queue_fresh_runner && write_hook locations <<-HOOK &&
 	#!/bin/sh
 	sleep 1
 	echo "\$SITE_NAME" >"$TRASH/seen/location-done"
@@ -71,7 +68,7 @@ test_expect_success 'under FastCGI the hook runs after the answer, with HOOK_ENV
 '
 
 test_expect_success 'every hook line and runner decision is in SPOOL/queue.log' '
-	queue_fresh && write_hook locations <<-"HOOK" &&
+	queue_fresh_runner && write_hook locations <<-"HOOK" &&
 	#!/bin/sh
 	echo "marker from the hook for $MAKINI_EVENT_ID"
 	exit 1
@@ -86,7 +83,7 @@ test_expect_success 'every hook line and runner decision is in SPOOL/queue.log' 
 '
 
 test_expect_success 'a daemonised spawn-fcgi (standard error /dev/null) still logs to queue.log' '
-	queue_fresh && recording_hook locations &&
+	queue_fresh_runner && recording_hook locations &&
 	echo "echo spawn-fcgi marker" >>hooks/locations &&
 	# shellcheck disable=SC2086
 	env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET="$SECRET" $QUEUE_ENV \
@@ -113,7 +110,7 @@ counting_hook() {
 }
 
 test_expect_success 'HOOK_CONCURRENCY=1 (the default): one instance at a time, oldest first' '
-	queue_fresh && counting_hook default &&
+	queue_fresh_runner && counting_hook default &&
 	echo "echo \$MAKINI_EVENT_ID >>$TRASH/seen/order" >>hooks/default &&
 	for i in 1 2 3 4 5; do
 		cgi_post loc.json && echo "$(answer_id)" >>seen/posted || return 1
@@ -125,7 +122,7 @@ test_expect_success 'HOOK_CONCURRENCY=1 (the default): one instance at a time, o
 '
 
 test_expect_success 'HOOK_CONCURRENCY=2 holds across runners and drains, and is reached' '
-	queue_fresh && counting_hook default &&
+	queue_fresh_runner && counting_hook default &&
 	printf "{\"event\":\"sites.updated\"}" >site.json &&
 	for i in 1 2 3 4; do
 		cgi_post loc.json MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 &&
@@ -139,7 +136,7 @@ test_expect_success 'HOOK_CONCURRENCY=2 holds across runners and drains, and is 
 '
 
 test_expect_success 'a runner killed during its hook loses nothing: the next delivery takes it up' '
-	queue_fresh && recording_hook locations 30 &&
+	queue_fresh_runner && recording_hook locations 30 &&
 	cgi_post loc.json MAKINI_WEBHOOK_CLAIM_TIMEOUT=1 && first=$(answer_id) &&
 	wait_for test -s seen/runs &&
 	runner=$(pgrep -f "^$BIN" | head -n 1) && [ -n "$runner" ] &&
