@@ -11,6 +11,8 @@
 set -u
 TEST_NAME=$(basename "$0" .sh)
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+# Scripts one level further down (tests/cluster/) find the root above.
+[ -f "$SRCDIR/Makefile" ] || SRCDIR=$(dirname "$SRCDIR")
 TRASH="$SRCDIR/tests/trash/$TEST_NAME"
 BIN=${MAKINI_TEST_BIN:-$SRCDIR/cgi/makini-webhook.cgi}
 rm -rf "$TRASH"
