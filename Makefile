@@ -3,6 +3,7 @@
 #   make            build cgi/makini-webhook.cgi
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      build and run every test
+#   make check-cluster  the queue's race and crash tests on GlusterFS
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
 #   make static     a statically linked binary for shared hosting
@@ -52,7 +53,7 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps check check-unit check-shell check-static run bench static \
 	install clean libs-present fuzz fuzz-build fuzz-smoke check-valgrind \
-	check-reliability
+	check-reliability check-cluster
 
 all: $(BIN)
 
@@ -187,6 +188,12 @@ check-valgrind: all
 # with 3 s phases and a valgrind subset.
 check-reliability: deps all
 	@sh tests/reliability/check.sh
+
+# The queue's race and crash tests on a real distributed file system: two
+# FUSE mounts of one GlusterFS volume stand in for two hosts sharing the
+# spool (tests/cluster/). Needs root and /dev/fuse; skipped without.
+check-cluster: deps all
+	@sh tests/cluster/run.sh
 
 clean:
 	rm -f cgi/*.o src/*.o $(BIN) $(UNIT_BIN) $(FUZZ_BIN)
