@@ -473,8 +473,12 @@ out:
 }
 
 /*
- * The file system's clock, which every host sharing the spool agrees on:
- * the time a file it creates in tmp/ is given. Returns 0, or -1.
+ * The file system's clock, as a heartbeat reads it: the time a touch
+ * (utimensat with no time given, as claim_touch does) puts on a file of
+ * our own in tmp/. On NFS that is the server's clock for every host; on
+ * GlusterFS, which has no clock of its own, the touching host's, as for
+ * heartbeats; locally the kernel's. A file's creation time would not do:
+ * GlusterFS takes it from the client. Returns 0, or -1.
  */
 static int
 fs_now(const struct runner *r, const struct spool_type *t,
@@ -489,7 +493,7 @@ fs_now(const struct runner *r, const struct spool_type *t,
 				       O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0) {
+	if (futimens(fd, NULL) < 0 || fstat(fd, &st) < 0) {
 		close(fd);
 		unlinkat(t->tmp, name, 0);
 		return -1;
