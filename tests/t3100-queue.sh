@@ -186,6 +186,14 @@ test_expect_success 'drain refuses to run outside queue mode' '
 	grep -q "queue mode" err
 '
 
+test_expect_success 'check warns of a HOOK_ENV name that is not set' '
+	queue_fresh &&
+	env -i PATH="$PATH" $QUEUE_ENV MAKINI_WEBHOOK_SECRET=s SET_ONE=1 \
+		MAKINI_WEBHOOK_HOOK_ENV=SET_ONE,PGHOST "$BIN" check >out &&
+	grep -qx "warning: PGHOST, named in MAKINI_WEBHOOK_HOOK_ENV, is not set here, so hooks will not get it" out &&
+	! grep -q "warning: SET_ONE" out
+'
+
 test_expect_success 'unknown arguments are errors with a usage line' '
 	printf x >x.json &&
 	test_must_fail env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET=s "$BIN" sign x.json <x.json >out 2>err &&

@@ -11,9 +11,9 @@ CGI_CONFIG="$CGI_CONFIG $QUEUE_ENV"
 
 printf '{"event":"locations.updated"}' >loc.json
 
-# wait_for COMMAND...: up to ten seconds for COMMAND to succeed.
+# wait_for COMMAND...: up to twenty seconds for COMMAND to succeed.
 wait_for() {
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
 		"$@" && return 0
 		sleep 0.1
 	done
