@@ -112,7 +112,7 @@ serve(int fastcgi)
 
 	if (cfg->mode == MODE_QUEUE && rep.status == STATUS_OK && rep.id[0]) {
 		/* FCGI_Finish() frees the request's parameters. */
-		char **kept = hook_env_keep(cfg->hook_env, environ);
+		char **kept = hook_env_keep(cfg->hook_env_names, environ);
 
 		if (fastcgi)
 			FCGI_Finish();

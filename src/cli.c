@@ -185,23 +185,19 @@ check_types(const char *root)
  * variable set for the shell but not for the server, or a typo.
  */
 static void
-warn_unset_hook_env(const char *names, char *const *env)
+warn_unset_hook_env(const char *const *names, char *const *env)
 {
-	char copy[HOOK_ENV_TEXT_MAX + 1];
-
-	snprintf(copy, sizeof(copy), "%s", names);
-	for (char *save, *name = strtok_r(copy, ",", &save); name;
-	     name = strtok_r(NULL, ",", &save)) {
-		size_t len = strlen(name);
+	for (; *names; names++) {
+		size_t len = strlen(*names);
 		char *const *e = env;
 
-		while (e && *e && !(strncmp(*e, name, len) == 0 &&
+		while (e && *e && !(strncmp(*e, *names, len) == 0 &&
 				    (*e)[len] == '='))
 			e++;
 		if (!e || !*e)
 			printf("warning: %s, named in " CONFIG_PREFIX "HOOK_ENV, "
 			       "is not set here, so hooks will not get it\n",
-			       name);
+			       *names);
 	}
 }
 
@@ -251,7 +247,7 @@ check(char *const *env)
 		} else {
 			printf("hooks:   %s\n", cfg.hooks);
 		}
-		warn_unset_hook_env(cfg.hook_env, env);
+		warn_unset_hook_env(cfg.hook_env_names, env);
 	}
 	printf("usable:  %s\n", usable ? "yes" : "no");
 	config_free(&cfg);

@@ -18,7 +18,6 @@
 #define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
 #define MAX_BODY_LIMIT (256UL << 20)
 #define CAPTURE_MAX 512       /* process environment entries kept */
-#define HOOK_ENV_NAMES_MAX 32
 
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
@@ -299,6 +298,15 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 		if (*p == ',')
 			p++;
 	}
+	names = 0;
+	for (char *p = cfg->hook_env; p && *p; p++) {
+		cfg->hook_env_names[names++] = p;
+		p += strcspn(p, ",");
+		if (!*p)
+			break;
+		*p = '\0';
+	}
+	cfg->hook_env_names[names] = NULL;
 }
 
 /*

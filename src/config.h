@@ -9,6 +9,7 @@
 
 #define CONFIG_PREFIX "MAKINI_WEBHOOK_"
 #define HOOK_ENV_TEXT_MAX 1024 /* bytes in MAKINI_WEBHOOK_HOOK_ENV */
+#define HOOK_ENV_NAMES_MAX 32  /* names in it */
 #define SECRETS_MAX 2 /* the current secret and the previous one */
 
 enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
@@ -35,7 +36,9 @@ struct config {
 	enum mode mode;
 	char *spool;
 	char *hooks;
-	char *hook_env;
+	char *hook_env; /* HOOK_ENV's text, its commas turned into NULs */
+	/* HOOK_ENV's names, parsed once: NULL-terminated, into hook_env. */
+	const char *hook_env_names[HOOK_ENV_NAMES_MAX + 1];
 	size_t max_body;
 	unsigned hook_timeout;
 	unsigned max_attempts;

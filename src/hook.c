@@ -104,8 +104,8 @@ static void
 build_env(const struct config *cfg, const struct hook_call *call,
 	  char **envp)
 {
-	char attempt[16], names[HOOK_ENV_TEXT_MAX + 1];
 	const char *path = HOOK_DEFAULT_PATH;
+	char attempt[16];
 	size_t n = 0;
 
 	snprintf(attempt, sizeof(attempt), "%u", call->attempt);
@@ -119,9 +119,8 @@ build_env(const struct config *cfg, const struct hook_call *call,
 	if (call->delivery_key)
 		env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->delivery_key);
 
-	snprintf(names, sizeof(names), "%s", cfg->hook_env);
-	for (char *save, *name = strtok_r(names, ",", &save); name;
-	     name = strtok_r(NULL, ",", &save)) {
+	for (const char *const *names = cfg->hook_env_names; *names; names++) {
+		const char *name = *names;
 		const char *value = env_lookup(call->env_first, name);
 
 		if (!value)
@@ -145,20 +144,17 @@ free_env(char **envp)
 }
 
 char **
-hook_env_keep(const char *names, char *const *env)
+hook_env_keep(const char *const *names, char *const *env)
 {
-	char copy[HOOK_ENV_TEXT_MAX + 1], **kept;
+	char **kept = calloc(HOOK_ENV_MAX + 1, sizeof(*kept));
 	size_t n = 0;
 
-	kept = calloc(HOOK_ENV_MAX + 1, sizeof(*kept));
 	if (!kept)
 		return NULL;
-	snprintf(copy, sizeof(copy), "%s", names);
-	for (char *save, *name = strtok_r(copy, ",", &save);
-	     name && n < HOOK_ENV_MAX; name = strtok_r(NULL, ",", &save)) {
-		const char *value = env_lookup(env, name);
+	for (; *names && n < HOOK_ENV_MAX; names++) {
+		const char *value = env_lookup(env, *names);
 
-		if (value && asprintf(&kept[n], "%s=%s", name, value) >= 0)
+		if (value && asprintf(&kept[n], "%s=%s", *names, value) >= 0)
 			n++;
 	}
 	return kept;

@@ -59,11 +59,11 @@ enum hook_result hook_run(const struct config *cfg, const char *path,
 			  char *why, size_t why_size);
 
 /*
- * Copies the entries of env that names (MAKINI_WEBHOOK_HOOK_ENV) lists
+ * Copies the entries of env that names (HOOK_ENV's, from the config) lists
  * into a new NULL-terminated array, for use after env is gone. Release it
  * with hook_env_free(). Returns NULL when out of memory.
  */
-char **hook_env_keep(const char *names, char *const *env);
+char **hook_env_keep(const char *const *names, char *const *env);
 void hook_env_free(char **kept);
 
 /*
