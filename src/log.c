@@ -30,12 +30,20 @@ log_set_sink(log_sink_fn *sink)
 	current_sink = sink ? sink : stderr_sink;
 }
 
+/* Never through a link, and never onto a FIFO or a device planted there. */
 static int
 open_log_file(void)
 {
+	struct stat st;
+
 	file_fd = openat(file_dir, file_name,
-			 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			 0640);
+			 O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+				 O_NONBLOCK | O_CLOEXEC, 0640);
+	if (file_fd >= 0 && (fstat(file_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(file_fd);
+		file_fd = -1;
+		errno = EINVAL;
+	}
 	return file_fd;
 }
 

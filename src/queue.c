@@ -83,6 +83,30 @@ host_name(char out[HOST_MAX + 1])
 }
 
 /*
+ * Opens name below dir for reading, only if it is a regular file: never
+ * through a link, and never blocking on a FIFO planted in its place.
+ * Returns the descriptor, or -1 with errno set (EINVAL for another kind).
+ */
+static int
+open_regular(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					   O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Reads <id>.state from new/. A missing file is a first attempt; one that
  * exists but cannot be read or parsed is an error, never a fresh start.
  * Returns 0, or -1 with the reason in why.
@@ -97,7 +121,7 @@ read_state(int new_fd, const char *id, struct state *st, char *why,
 
 	memset(st, 0, sizeof(*st));
 	snprintf(name, sizeof(name), "%s.state", id);
-	fd = openat(new_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(new_fd, name);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 || !(f = fdopen(fd, "r"))) {
@@ -353,7 +377,7 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	enum hook_result result;
 	int fd;
 
-	fd = openat(c->t->new, c->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(c->t->new, c->name);
 	if (fd < 0 || sig_delivery_key_fd(fd, key) < 0) {
 		snprintf(why, sizeof(why), "cannot read the event: %s",
 			 strerror(errno));

@@ -46,6 +46,7 @@ detach(int keep_fd)
 	}
 	if (keep_fd > 3)
 		close_range(3, (unsigned)keep_fd - 1, 0);
+	/* No open() on the way can return 0, 1 or 2 now. */
 	close_range((unsigned)keep_fd + 1, ~0U, 0);
 }
 
@@ -77,7 +78,13 @@ runner_main(const struct config *cfg, const char *type,
 	    char *const *env_first, char *const *env_second, int slot)
 {
 	char name[128];
+	int moved;
 
+	/* Standard descriptors closed at start may have lent it their number. */
+	if (slot < 3 && (moved = fcntl(slot, F_DUPFD_CLOEXEC, 3)) >= 0) {
+		close(slot);
+		slot = moved;
+	}
 	detach(slot);
 	log_set_sink(NULL);
 	if (log_to_file(cfg->spool, "queue.log") < 0)

@@ -148,4 +148,17 @@ test_expect_success 'run as root, drain works as the spool'"'"'s owner' '
 	[ -z "$(find spool ! -user nobody)" ]
 '
 
+test_expect_success 'FIFOs planted as an event, a state file and queue.log block nothing' '
+	one_event && recording_hook materials &&
+	fifo=20260101T000000.000000Z-0000000000000000-00000001-updated &&
+	mkfifo -m 0666 "spool/materials/new/$fifo.json" \
+		"spool/materials/new/$id.state" spool/queue.log &&
+	rc=0 && timeout 20 env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain \
+		>drain.out 2>drain.err || rc=$? &&
+	cat drain.out drain.err && [ "$rc" = 1 ] &&
+	grep -q "queue $id: not run: cannot read its state: Invalid argument" drain.err &&
+	grep -q "cannot write queue.log in the spool: No such device or address" drain.err &&
+	[ -f "spool/materials/new/$id.json" ] && [ ! -e seen/runs ]
+'
+
 test_done
