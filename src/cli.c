@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "admin.h"
 #include "queue.h"
 #include "sig.h"
 #include "spool.h"

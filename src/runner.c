@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "queue.h"
+#include "slot.h"
 
 /* Seconds a runner stays for a failed event whose next try falls due. */
 #define RUNNER_LINGER 300
@@ -98,7 +99,7 @@ runner_main(const struct config *cfg, const char *type,
 	while (slot >= 0) {
 		run_passes(cfg, type, env_first, env_second);
 		close(slot);
-		slot = queue_lock_slot(cfg, name, cfg->hook_concurrency, 0);
+		slot = slot_lock(cfg, name, cfg->hook_concurrency, 0);
 	}
 }
 
@@ -111,7 +112,7 @@ runner_start(const struct config *cfg, const char *type,
 	pid_t pid;
 
 	slot_name(type, name, sizeof(name));
-	slot = queue_lock_slot(cfg, name, cfg->hook_concurrency, 0);
+	slot = slot_lock(cfg, name, cfg->hook_concurrency, 0);
 	if (slot < 0) {
 		if (errno != EWOULDBLOCK)
 			log_line("queue runner for %s: cannot lock its slot: %s",

@@ -440,3 +440,48 @@ spool_rename(int from_dir, const char *from, int to_dir, const char *to)
 	errno = saved;
 	return -1;
 }
+
+DIR *
+spool_list(int fd)
+{
+	int copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = copy >= 0 ? fdopendir(copy) : NULL;
+
+	if (!dir && copy >= 0)
+		close_saving_errno(copy);
+	return dir;
+}
+
+int
+spool_open_regular(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					   O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close_saving_errno(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+int
+spool_event_id(const char *name, char id[ID_LEN_MAX + 1])
+{
+	size_t len = strlen(name);
+
+	if (name[0] == '.' || len <= 5 || len - 5 > ID_LEN_MAX ||
+	    strcmp(name + len - 5, ".json") != 0)
+		return 0;
+	memcpy(id, name, len - 5);
+	id[len - 5] = '\0';
+	return 1;
+}

@@ -1,7 +1,10 @@
 #ifndef MAKINI_SPOOL_H
 #define MAKINI_SPOOL_H
 
+#include <dirent.h>
 #include <stddef.h>
+
+#include "id.h"
 
 #include "reply.h"
 
@@ -79,5 +82,24 @@ int spool_replace_file(int dir, const char *name, const char *text,
  * is a name that nobody else would create.
  */
 int spool_rename(int from_dir, const char *from, int to_dir, const char *to);
+
+/*
+ * A listing of directory fd, which stays open for the caller: closedir()
+ * closes the listing's own descriptor only. NULL with errno set on error.
+ */
+DIR *spool_list(int fd);
+
+/*
+ * Opens name below dir for reading, only when it is a regular file: never
+ * through a link, and never blocking on a FIFO planted in its place.
+ * Returns the descriptor, or -1 with errno set (EINVAL for another kind).
+ */
+int spool_open_regular(int dir, const char *name);
+
+/*
+ * When name is an event's file, "<id>.json" with an id of at most
+ * ID_LEN_MAX characters, copies the id into id and returns 1; else 0.
+ */
+int spool_event_id(const char *name, char id[ID_LEN_MAX + 1]);
 
 #endif

@@ -1,0 +1,160 @@
+#include "claim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void
+claim_host(char out[CLAIM_HOST_MAX + 1])
+{
+	char name[256] = "";
+
+	if (gethostname(name, sizeof(name) - 1) < 0 || !name[0])
+		snprintf(name, sizeof(name), "localhost");
+	snprintf(out, CLAIM_HOST_MAX + 1, "%s", name);
+	for (char *p = out; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-.", *p))
+			*p = '_';
+}
+
+/* Fills c for event id of t, with a claim name of our own. */
+static int
+claim_init(const struct spool_type *t, const char *id, struct claim *c)
+{
+	char host[CLAIM_HOST_MAX + 1];
+	unsigned char r[8];
+
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->json, sizeof(c->json), "%s.json", id);
+	claim_host(host);
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	if (snprintf(c->name, sizeof(c->name),
+		     "%s" CLAIM_MARK "%s.%ld.%02x%02x%02x%02x%02x%02x%02x%02x",
+		     id, host, (long)getpid(), r[0], r[1], r[2], r[3], r[4],
+		     r[5], r[6], r[7]) >= (int)sizeof(c->name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+claim_take(const struct spool_type *t, const char *id, struct claim *c)
+{
+	if (claim_init(t, id, c) < 0)
+		return -1;
+	if (utimensat(t->new, c->json, NULL, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (spool_rename(t->new, c->json, t->new, c->name) < 0)
+		return errno == ENOENT ? 1 : -1;
+	utimensat(t->new, c->name, NULL, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+int
+claim_take_over(const struct spool_type *t, const char *name,
+		struct claim *c)
+{
+	char id[ID_LEN_MAX + 1];
+	const char *mark = strstr(name, CLAIM_MARK);
+	size_t len = mark ? (size_t)(mark - name) : 0;
+
+	if (!mark || len == 0 || len > ID_LEN_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(id, name, len);
+	id[len] = '\0';
+	if (claim_init(t, id, c) < 0 ||
+	    spool_rename(t->new, name, t->new, c->name) < 0)
+		return -1;
+	utimensat(t->new, c->name, NULL, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
+int
+claim_release(struct claim *c)
+{
+	if (spool_rename(c->t->new, c->name, c->t->new, c->json) == 0)
+		return 0;
+	log_line("queue %s: cannot return it to pending: %s; it will be "
+		 "after CLAIM_TIMEOUT", c->id, strerror(errno));
+	return -1;
+}
+
+void
+claim_touch(void *ctx)
+{
+	struct claim *c = ctx;
+
+	if (c->lost || utimensat(c->t->new, c->name, NULL,
+				 AT_SYMLINK_NOFOLLOW) == 0)
+		return;
+	if (errno == ENOENT) {
+		c->lost = 1;
+		log_line("queue %s: its claim was taken over while the hook "
+			 "ran: the runner was too slow to keep it fresh", c->id);
+	}
+}
+
+int
+claim_finish(struct claim *c, int to_dir)
+{
+	if (c->lost) {
+		errno = ENOENT;
+		return -1;
+	}
+	return spool_rename(c->t->new, c->name, to_dir, c->json);
+}
+
+/*
+ * On NFS a touch takes the server's clock, for every host; on GlusterFS,
+ * which has no clock of its own, the touching host's, as heartbeats do;
+ * locally the kernel's. A file's creation time would not do: GlusterFS
+ * takes it from the client.
+ */
+int
+claim_clock(const struct spool_type *t, struct timespec *now)
+{
+	char host[CLAIM_HOST_MAX + 1], name[NAME_MAX + 1];
+	struct stat st;
+	int fd, rc;
+
+	claim_host(host);
+	snprintf(name, sizeof(name), ".clock.%s.%ld", host, (long)getpid());
+	fd = openat(t->tmp, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				       O_NONBLOCK | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	rc = futimens(fd, NULL) == 0 && fstat(fd, &st) == 0 ? 0 : -1;
+	close(fd);
+	unlinkat(t->tmp, name, 0);
+	if (rc == 0)
+		*now = st.st_mtim;
+	return rc;
+}
+
+long long
+claim_age(const struct spool_type *t, const char *name,
+	  const struct timespec *now)
+{
+	struct stat st;
+	long long age;
+
+	if (fstatat(t->new, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	age = (long long)(now->tv_sec - st.st_mtim.tv_sec);
+	if (now->tv_nsec < st.st_mtim.tv_nsec)
+		age--;
+	return age < 0 ? 0 : age;
+}
