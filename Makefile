@@ -118,7 +118,10 @@ endif
 # A statically linked receiver (libfcgi, json-c, libgcrypt, libgpg-error)
 # for hosts that lack those libraries. The linker warns that getpwnam and
 # gethostbyname need glibc's shared libraries at run time: libgpg-error and
-# libfcgi contain them, but the receiver never calls them.
+# libfcgi contain them, but the receiver never calls them. A drain run as
+# root looks up the spool owner's groups with getpwuid and initgroups; in
+# the static build that needs glibc's NSS libraries on the host, and it
+# falls back to no supplementary groups when they are missing.
 STATIC_BIN ?= $(BIN)
 STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)
 
@@ -128,7 +131,7 @@ static: cgi/main.o $(OBJ) | libs-present
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -static -o $(STATIC_BIN) \
 		cgi/main.o $(OBJ) $(STATIC_LIBS) $(LDLIBS) 2>&1 | \
 		{ grep -v -e 'in statically linked applications requires' \
-		  -e ': in function .\(_gpgrt_getpwdir\|OS_CreateLocalIpcFd\)' \
+		  -e ': in function .\(_gpgrt_getpwdir\|OS_CreateLocalIpcFd\|become_spool_owner\)' \
 		  >&2 || true; }
 	$(Q)test -x $(STATIC_BIN)  # the pipe above hides the linker's status
 

@@ -6,10 +6,12 @@
  */
 #include <fcgi_stdio.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -125,10 +127,28 @@ serve(int fastcgi)
 	}
 }
 
+/*
+ * Descriptors 0 to 2 closed at start would be lent to the first files
+ * opened (an event, a hook's pipe), which a hook's standard streams or
+ * our own output would then reach. They get /dev/null instead.
+ */
+static void
+open_standard_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd < 3)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
 	int fastcgi;
+
+	open_standard_fds();
 
 	/* Hooks are waited for: an inherited "ignore" would reap them unseen. */
 	signal(SIGCHLD, SIG_DFL);

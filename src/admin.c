@@ -170,25 +170,29 @@ requeue_one(const char *type, struct spool_type *t, const char *id,
 	int from = rq->from_cur ? t->cur : t->failed;
 
 	snprintf(json, sizeof(json), "%s.json", id);
-	snprintf(name, sizeof(name), "%s.state", id);
-	if (unlinkat(t->new, name, 0) < 0 && errno != ENOENT)
-		goto fail;
-	if (spool_rename(from, json, t->new, json) < 0) {
+	/*
+	 * A plain rename, judged by its own result: new/<id>.json may be
+	 * there already (a pending or repeated event), so what is found
+	 * after a failure proves nothing. The state goes only once moved.
+	 */
+	if (renameat(from, json, t->new, json) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		goto fail;
+		rq->error = errno;
+		log_line("queue %s: cannot move it back to pending: %s", id,
+			 strerror(rq->error));
+		return 0;
 	}
+	snprintf(name, sizeof(name), "%s.state", id);
+	if (unlinkat(t->new, name, 0) < 0 && errno != ENOENT)
+		log_line("queue %s: its old state stays: %s", id,
+			 strerror(errno));
 	snprintf(name, sizeof(name), "%s.error", id);
 	if (t->failed >= 0)
 		unlinkat(t->failed, name, 0);
 	log_line("queue %s: back to pending from %s/%s", id, type,
 		 rq->from_cur ? "cur" : "failed");
 	rq->moved++;
-	return 0;
-fail:
-	log_line("queue %s: cannot move it back to pending: %s", id,
-		 strerror(errno));
-	rq->error = errno;
 	return 0;
 }
 

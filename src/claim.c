@@ -75,7 +75,9 @@ claim_take_over(const struct spool_type *t, const char *name,
 	}
 	memcpy(id, name, len);
 	id[len] = '\0';
+	/* Touched first, like a claim taken anew, so none takes it from us. */
 	if (claim_init(t, id, c) < 0 ||
+	    utimensat(t->new, name, NULL, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    spool_rename(t->new, name, t->new, c->name) < 0)
 		return -1;
 	utimensat(t->new, c->name, NULL, AT_SYMLINK_NOFOLLOW);
@@ -92,19 +94,20 @@ claim_release(struct claim *c)
 	return -1;
 }
 
-void
+int
 claim_touch(void *ctx)
 {
 	struct claim *c = ctx;
 
-	if (c->lost || utimensat(c->t->new, c->name, NULL,
-				 AT_SYMLINK_NOFOLLOW) == 0)
-		return;
-	if (errno == ENOENT) {
-		c->lost = 1;
-		log_line("queue %s: its claim was taken over while the hook "
-			 "ran: the runner was too slow to keep it fresh", c->id);
-	}
+	if (c->lost)
+		return -1;
+	if (utimensat(c->t->new, c->name, NULL, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	c->lost = 1;
+	log_line("queue %s: its claim was taken over while the hook ran: the "
+		 "runner was too slow to keep it fresh", c->id);
+	return -1;
 }
 
 int
@@ -126,19 +129,28 @@ claim_finish(struct claim *c, int to_dir)
 int
 claim_clock(const struct spool_type *t, struct timespec *now)
 {
-	char host[CLAIM_HOST_MAX + 1], name[NAME_MAX + 1];
+	char name[NAME_MAX + 1] = "";
+	unsigned char r[8];
 	struct stat st;
 	int fd, rc;
 
-	claim_host(host);
-	snprintf(name, sizeof(name), ".clock.%s.%ld", host, (long)getpid());
-	fd = openat(t->tmp, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-				       O_NONBLOCK | O_CLOEXEC, 0640);
+	/* Unnamed where it can be, so that a killed runner leaves nothing. */
+	fd = openat(t->tmp, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -1;
+		snprintf(name, sizeof(name),
+			 ".clock.%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1],
+			 r[2], r[3], r[4], r[5], r[6], r[7]);
+		fd = openat(t->tmp, name, O_WRONLY | O_CREAT | O_EXCL |
+					    O_NOFOLLOW | O_CLOEXEC, 0640);
+	}
 	if (fd < 0)
 		return -1;
 	rc = futimens(fd, NULL) == 0 && fstat(fd, &st) == 0 ? 0 : -1;
 	close(fd);
-	unlinkat(t->tmp, name, 0);
+	if (name[0])
+		unlinkat(t->tmp, name, 0);
 	if (rc == 0)
 		*now = st.st_mtim;
 	return rc;

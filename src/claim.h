@@ -52,8 +52,11 @@ int claim_take_over(const struct spool_type *t, const char *name,
 /* Returns the claimed event to pending, as <id>.json; logs a failure. */
 int claim_release(struct claim *c);
 
-/* The heartbeat, a hook_call's: sets c->lost when the claim is gone. */
-void claim_touch(void *c);
+/*
+ * The heartbeat, a hook_call's: touches the claim. Returns 0, or -1 with
+ * c->lost set when the claim is gone (taken over by another runner).
+ */
+int claim_touch(void *c);
 
 /* Moves the claimed event to to_dir (cur/ or failed/) as <id>.json. */
 int claim_finish(struct claim *c, int to_dir);

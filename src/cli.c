@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -263,6 +264,7 @@ check(char *const *env)
 static int
 become_spool_owner(const char *spool)
 {
+	struct passwd *pw;
 	struct stat st;
 
 	if (geteuid() != 0)
@@ -274,8 +276,11 @@ become_spool_owner(const char *spool)
 	}
 	if (st.st_uid == 0)
 		return 0;
-	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 ||
-	    setuid(st.st_uid) < 0) {
+	/* The owner's own groups too, so that hooks can reach what it can. */
+	pw = getpwuid(st.st_uid);
+	if ((pw ? initgroups(pw->pw_name, st.st_gid)
+		: setgroups(0, NULL)) < 0 ||
+	    setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0) {
 		fprintf(stderr, "makini-webhook: cannot switch to the spool's "
 			"owner (uid %ld): %s\n", (long)st.st_uid,
 			strerror(errno));

@@ -25,7 +25,15 @@ hook_find(const char *hooks_dir, const struct event *ev, char *path,
 	  size_t size)
 {
 	const char *names[3] = { ev->name, ev->entity, "default" };
+	struct stat dir;
 
+	/* A HOOKS gone since start-up is an error, never "no hook". */
+	if (stat(hooks_dir, &dir) < 0)
+		return -1;
+	if (!S_ISDIR(dir.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
 	for (size_t i = 0; i < 3; i++) {
 		struct stat st;
 
@@ -297,6 +305,14 @@ fail:
 	return pid;
 }
 
+/* The hook and its group: a hook that left its group is still reached. */
+static void
+signal_hook(pid_t pid, int sig)
+{
+	kill(-pid, sig);
+	kill(pid, sig);
+}
+
 enum hook_result
 hook_run(const struct config *cfg, const char *path,
 	 const struct hook_call *call, int input_fd, char *why,
@@ -307,6 +323,7 @@ hook_run(const struct config *cfg, const char *path,
 	char buf[HOOK_LINE_MAX];
 	size_t buf_len = 0;
 	int pipefd[2], pidfd, err = 0, status = 0, exited = 0, term_sent = 0;
+	int abandoned = 0;
 	long long deadline, kill_at, next_beat;
 	enum hook_result result;
 	pid_t pid;
@@ -342,13 +359,17 @@ hook_run(const struct config *cfg, const char *path,
 		long long now = now_ms(), wait_ms;
 
 		if (!term_sent && now >= deadline) {
-			kill(-pid, SIGTERM);
+			signal_hook(pid, SIGTERM);
 			term_sent = 1;
 		}
 		if (term_sent && now >= kill_at)
-			kill(-pid, SIGKILL);
-		if (call->heartbeat && now >= next_beat) {
-			call->heartbeat(call->heartbeat_ctx);
+			signal_hook(pid, SIGKILL);
+		if (call->heartbeat && now >= next_beat && !abandoned) {
+			/* Another runner has the event now: two at once, never. */
+			if (call->heartbeat(call->heartbeat_ctx) < 0) {
+				signal_hook(pid, SIGKILL);
+				abandoned = 1;
+			}
 			next_beat = now + call->heartbeat_ms;
 		}
 		wait_ms = (term_sent ? kill_at : deadline) - now;
@@ -378,7 +399,7 @@ hook_run(const struct config *cfg, const char *path,
 	 * What the hook left behind in its group ends with it. The hook is
 	 * not reaped yet, so its group id cannot have passed to another.
 	 */
-	kill(-pid, SIGKILL);
+	signal_hook(pid, SIGKILL);
 	status = reap(pid);
 	if (pipefd[0] >= 0) {
 		ssize_t n;
@@ -393,7 +414,11 @@ hook_run(const struct config *cfg, const char *path,
 	}
 	log_lines(name, buf, &buf_len, 1);
 
-	if (term_sent) {
+	if (abandoned) {
+		snprintf(why, why_size, "hook %s stopped: its event was taken "
+			 "over", name);
+		result = HOOK_FAILED;
+	} else if (term_sent) {
 		snprintf(why, why_size, "hook %s timed out after %us", name,
 			 cfg->hook_timeout);
 		result = HOOK_TIMEOUT;

@@ -23,8 +23,12 @@ struct hook_call {
 	const char *event_file; /* queue mode: the spooled file, else NULL */
 	/* Hex SHA-256 of the body: the same for every delivery of it. */
 	const char *delivery_key;
-	/* Called about every heartbeat_ms while the hook runs, when set. */
-	void (*heartbeat)(void *ctx);
+	/*
+	 * Called about every heartbeat_ms while the hook runs, when set. A
+	 * return below 0 means the event is no longer ours: the hook is
+	 * killed, and the run fails.
+	 */
+	int (*heartbeat)(void *ctx);
 	void *heartbeat_ctx;
 	unsigned heartbeat_ms;
 	/* Where MAKINI_WEBHOOK_HOOK_ENV's names are looked up: first, then second. */
@@ -49,7 +53,7 @@ int hook_find(const char *hooks_dir, const struct event *ev, char *path,
  * input_fd, the working directory HOOKS, its own process group, and an
  * environment built from call (never inherited). Its standard output and
  * error go to the log, a line at a time, prefixed with the hook's name.
- * Past cfg->hook_timeout seconds its group gets SIGTERM, and SIGKILL
+ * Past cfg->hook_timeout seconds it and its group get SIGTERM, and SIGKILL
  * HOOK_KILL_GRACE seconds later; when the hook exits, whatever it left in
  * its group is killed. Reaps the hook before returning. On failure a short
  * description goes into why.

@@ -75,19 +75,24 @@ log_close_file(void)
 
 /*
  * Past LOG_FILE_MAX the file becomes <name>.1, replacing the one before,
- * and a new one is started. Writers racing here at worst write a few
- * lines into <name>.1: each still lands whole in one of the two.
+ * and a new one is started. A writer that finds its full file already
+ * renamed only reopens: it never renames the fresh one over <name>.1.
+ * Lines of writers racing here land whole in one of the two files.
  */
 static void
 rotate_if_full(void)
 {
 	char old[sizeof(file_name) + 2];
-	struct stat st;
+	struct stat st, named;
 
 	if (fstat(file_fd, &st) < 0 || st.st_size < LOG_FILE_MAX)
 		return;
-	snprintf(old, sizeof(old), "%s.1", file_name);
-	renameat(file_dir, file_name, file_dir, old);
+	/* Rotated already by another writer: only the new file is reopened. */
+	if (fstatat(file_dir, file_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    named.st_ino == st.st_ino && named.st_dev == st.st_dev) {
+		snprintf(old, sizeof(old), "%s.1", file_name);
+		renameat(file_dir, file_name, file_dir, old);
+	}
 	close(file_fd);
 	open_log_file();
 }

@@ -59,7 +59,7 @@ static int
 read_state(int new_fd, const char *id, struct state *st, char *why,
 	   size_t why_size)
 {
-	char name[NAME_MAX + 1], buf[ERROR_MAX + 64], *error;
+	char name[NAME_MAX + 1], buf[ERROR_MAX + 64], digits[10], *error;
 	int fd, ok = 0;
 	FILE *f;
 
@@ -75,9 +75,12 @@ read_state(int new_fd, const char *id, struct state *st, char *why,
 			close(fd);
 		return -1;
 	}
-	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "attempts %u",
-						  &st->attempts) == 1)
+	/* Digits only: "attempts -1" would wrap around to a fresh count. */
+	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "attempts %9[0-9]",
+						  digits) == 1) {
+		st->attempts = (unsigned)strtoul(digits, NULL, 10);
 		ok++;
+	}
 	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "next %lld",
 						  &st->next) == 1)
 		ok++;
@@ -184,8 +187,12 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 				      why);
 	}
 	/* config.c made SPOOL absolute: the hook runs in HOOKS. */
-	snprintf(file, sizeof(file), "%s/%s/new/%s", cfg->spool, ev->entity,
-		 c->name);
+	if (snprintf(file, sizeof(file), "%s/%s/new/%s", cfg->spool,
+		     ev->entity, c->name) >= (int)sizeof(file)) {
+		close(fd);
+		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
+				      "the event's path is too long");
+	}
 	struct hook_call call = {
 		.event = ev, .id = c->id, .attempt = st->attempts + 1,
 		.event_file = file, .delivery_key = key,
@@ -198,7 +205,11 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 		 strrchr(hook, '/') + 1);
 	result = hook_run(cfg, hook, &call, fd, why, sizeof(why));
 	close(fd);
-	if (c->lost)
+	/*
+	 * Taken over by another runner, the event is its to record: a
+	 * runner stopped for longer than CLAIM_TIMEOUT learns it here.
+	 */
+	if (claim_touch(c) < 0)
 		return QUEUE_ERROR;
 	if (result != HOOK_OK)
 		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
@@ -227,8 +238,11 @@ queue_run(const struct runner *r, const char *type,
 	struct claim c;
 	int found, slot = -1, claimed;
 
-	if (event_of(type, id, &ev) < 0)
-		return QUEUE_BUSY;
+	if (event_of(type, id, &ev) < 0) {
+		log_line("queue %s: not run: an id without an action, which no "
+			 "receiver makes", id);
+		return QUEUE_ERROR;
+	}
 	if (read_state(t->new, id, &st, why, sizeof(why)) < 0) {
 		log_line("queue %s: not run: %s", id, why);
 		return QUEUE_ERROR;
@@ -243,10 +257,14 @@ queue_run(const struct runner *r, const char *type,
 		snprintf(why, sizeof(why), "cannot look up its hook: %s",
 			 strerror(errno));
 	if (found == 0) {
-		/* Waited for: the oldest waiting event runs next, as each
-		 * waiter claims only once it has a slot. */
-		slot = slot_lock(cfg, strrchr(hook, '/') + 1,
-				 cfg->hook_concurrency, 1);
+		char name[NAME_MAX + 1];
+
+		/*
+		 * Waited for: the oldest waiting event runs next, as each
+		 * waiter claims only once it has a slot.
+		 */
+		snprintf(name, sizeof(name), "hook-%s", strrchr(hook, '/') + 1);
+		slot = slot_lock(cfg, name, cfg->hook_concurrency, 1);
 		if (slot < 0) {
 			log_line("queue %s: not run: cannot lock a hook slot: "
 				 "%s", id, strerror(errno));
@@ -262,11 +280,14 @@ queue_run(const struct runner *r, const char *type,
 		goto out;
 	}
 	/* Another runner may have recorded an attempt since we looked. */
-	if (read_state(t->new, id, &st, why, sizeof(why)) < 0 ||
-	    st.next > (long long)time(NULL)) {
-		outcome = st.next ? QUEUE_NOT_DUE : QUEUE_ERROR;
-		if (outcome == QUEUE_ERROR)
-			log_line("queue %s: not run: %s", id, why);
+	if (read_state(t->new, id, &st, why, sizeof(why)) < 0) {
+		log_line("queue %s: not run: %s", id, why);
+		outcome = QUEUE_ERROR;
+		claim_release(&c);
+		goto out;
+	}
+	if (st.next > (long long)time(NULL)) {
+		outcome = QUEUE_NOT_DUE;
 		claim_release(&c);
 		goto out;
 	}

@@ -20,7 +20,8 @@
 static void
 slot_name(const char *type, char *out, size_t size)
 {
-	snprintf(out, size, "%s.runner", type);
+	/* Apart from hooks' slots ("hook-<name>"), whatever a hook is named. */
+	snprintf(out, size, "runner-%s", type);
 }
 
 /*

@@ -10,7 +10,7 @@
  * their own, so that no accept loop ever waits for a hook.
  *
  * A runner is started only while fewer than HOOK_CONCURRENCY runners of
- * the type run on this host (slot_lock() slots named "<type>.runner"); one already running picks the new event up. The
+ * the type run on this host (slot_lock() slots named "runner-<type>"); one already running picks the new event up. The
  * runner keeps none of the server's pipes: its standard input and output
  * are /dev/null, and its standard error stays only when it is a file or
  * a terminal (the server's error log), else /dev/null. Its lines also go

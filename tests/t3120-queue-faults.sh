@@ -161,4 +161,81 @@ test_expect_success 'FIFOs planted as an event, a state file and queue.log block
 	[ -f "spool/materials/new/$id.json" ] && [ ! -e seen/runs ]
 '
 
+test_expect_success 'HOOKS gone during a drain: the other events wait, none goes to cur/ unrun' '
+	one_event && make_events 2 materials && chown -R root:root spool &&
+	write_hook materials <<-HOOK &&
+	#!/bin/sh
+	mv "$TRASH/hooks" "$TRASH/hooks.gone"
+	HOOK
+	drain MAKINI_WEBHOOK_RETRY_DELAY=60 &&
+	mv hooks.gone hooks &&
+	grep -q "1 done, 2 to retry" drain.out &&
+	[ "$(ls spool/materials/cur | wc -l)" = 1 ] &&
+	[ "$(grep -c "cannot look up its hook: No such file or directory" drain.err)" = 2 ]
+'
+
+test_expect_success 'a state file with a negative count is refused, not wrapped round' '
+	one_event && recording_hook materials &&
+	printf "attempts -1\nnext 0\nerror x\n" >"spool/materials/new/$id.state" &&
+	test_must_fail drain &&
+	grep -q "queue $id: not run: its state file cannot be parsed" drain.err &&
+	[ ! -e seen/runs ]
+'
+
+test_expect_success 'retry and replay of an event that is pending leave its state alone' '
+	one_event && recording_hook materials && echo "exit 1" >>hooks/materials &&
+	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && drain MAKINI_WEBHOOK_RETRY_DELAY=0 &&
+	grep -qx "attempts 2" "spool/materials/new/$id.state" &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry "$id" 2>err &&
+	grep -q "no failed event $id" err &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" replay "$id" 2>err &&
+	grep -qx "attempts 2" "spool/materials/new/$id.state"
+'
+
+test_expect_success 'a hook that leaves its group and ignores SIGTERM is still killed at the timeout' '
+	one_event && write_hook materials <<-"HOOK" &&
+	#!/usr/bin/python3
+	import os, signal, time
+	signal.signal(signal.SIGTERM, signal.SIG_IGN)
+	os.setpgid(0, os.getpgid(os.getppid()))
+	time.sleep(1000)
+	HOOK
+	rc=0 && timeout 20 env -i PATH="$PATH" $QUEUE_ENV MAKINI_WEBHOOK_HOOK_TIMEOUT=1 \
+		"$BIN" drain >drain.out 2>drain.err || rc=$? &&
+	[ "$rc" = 0 ] && grep -q "1 to retry" drain.out &&
+	grep -q "hook materials timed out after 1s" drain.err
+'
+
+test_expect_success 'standard descriptors closed at start: the hook still gets the whole event' '
+	one_event && write_hook materials <<-HOOK &&
+	#!/bin/sh
+	cat >"$TRASH/seen/stdin"
+	HOOK
+	cp "spool/materials/new/$id.json" expect &&
+	env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain <&- >&- 2>&- &&
+	test_cmp expect seen/stdin && [ -f "spool/materials/cur/$id.json" ]
+'
+
+test_expect_success 'a runner stopped past CLAIM_TIMEOUT finds its event taken over and kills its hook' '
+	one_event && : >drain.err && write_hook materials <<-HOOK &&
+	#!/bin/sh
+	echo "start \$\$" >>"$TRASH/seen/runs"
+	sleep 3
+	echo "end \$\$" >>"$TRASH/seen/runs"
+	HOOK
+	DRAIN_WRAP= && drain_a_pid= &&
+	{ env -i PATH="$PATH" $QUEUE_ENV MAKINI_WEBHOOK_CLAIM_TIMEOUT=1 \
+		MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 "$BIN" drain >a.out 2>a.err & }
+	drain_a_pid=$!
+	for _ in $(seq 50); do [ -s seen/runs ] && break; sleep 0.1; done
+	kill -STOP "$drain_a_pid" && sleep 1.5
+	{ drain MAKINI_WEBHOOK_CLAIM_TIMEOUT=1 MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 & }
+	drain_b_pid=$!
+	sleep 0.5 && kill -CONT "$drain_a_pid" &&
+	rc=0 && { wait "$drain_a_pid" || rc=$?; } && wait "$drain_b_pid" &&
+	[ "$rc" = 1 ] && grep -q "its claim was taken over while the hook ran" a.err &&
+	[ "$(grep -c "^start" seen/runs)" = 2 ] && [ "$(grep -c "^end" seen/runs)" = 1 ] &&
+	[ -f "spool/materials/cur/$id.json" ] && [ -z "$(ls -A spool/materials/new)" ]
+'
+
 test_done

@@ -149,4 +149,12 @@ test_expect_success 'a runner killed during its hook loses nothing: the next del
 	[ "$(count_in spool/locations/new)" = 0 ]
 '
 
+test_expect_success 'a hook named like a runner slot (<type>.runner) does not lock its runner out' '
+	queue_fresh_runner && recording_hook locations.runner &&
+	printf "{\"event\":\"locations.runner\"}" >runner.json &&
+	cgi_post runner.json && id=$(answer_id) &&
+	wait_for test -f "spool/locations/cur/$id.json" &&
+	echo "$id 1" >expect && test_cmp expect seen/runs
+'
+
 test_done
