@@ -81,7 +81,8 @@ add_type_status(const char *type, struct spool_type *t, void *ctx)
 	json_object_object_add(o, "oldest_pending",
 			       oldest ? json_object_new_int64(oldest) : NULL);
 	json_object_object_add(o, "oldest_pending_seconds",
-			       oldest ? json_object_new_int64(time(NULL) - oldest)
+			       oldest ? json_object_new_int64(time(NULL) -
+							      oldest)
 				      : NULL);
 	json_object_object_add(types, type, o);
 	return 0;
@@ -211,7 +212,8 @@ requeue_type(const char *type, struct spool_type *t, void *ctx)
 	from = rq->from_cur ? t->cur : t->failed;
 
 	/* replay takes one id only: a type would replay all its history. */
-	whole_type = !rq->from_cur && (!rq->what || strcmp(rq->what, type) == 0);
+	whole_type = !rq->from_cur &&
+		     (!rq->what || strcmp(rq->what, type) == 0);
 	if (from < 0 || t->new < 0)
 		return 0;
 	if (!whole_type) {

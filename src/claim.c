@@ -19,8 +19,8 @@ claim_host(char out[CLAIM_HOST_MAX + 1])
 		snprintf(name, sizeof(name), "localhost");
 	snprintf(out, CLAIM_HOST_MAX + 1, "%s", name);
 	for (char *p = out; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789-.", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", *p))
 			*p = '_';
 }
 

@@ -197,9 +197,9 @@ warn_unset_hook_env(const char *const *names, char *const *env)
 				    (*e)[len] == '='))
 			e++;
 		if (!e || !*e)
-			printf("warning: %s, named in " CONFIG_PREFIX "HOOK_ENV, "
-			       "is not set here, so hooks will not get it\n",
-			       *names);
+			printf("warning: %s, named in " CONFIG_PREFIX
+			       "HOOK_ENV, is not set here, so hooks will not "
+			       "get it\n", *names);
 	}
 }
 
@@ -308,7 +308,8 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 		if (cfg->spool && log_to_file(cfg->spool, "queue.log") < 0 &&
 		    errno != ENOENT)
 			fprintf(stderr, "makini-webhook: cannot write "
-				"queue.log in the spool: %s\n", strerror(errno));
+				"queue.log in the spool: %s\n",
+				strerror(errno));
 	}
 	if (!cfg->usable && !cfg->only_secret_missing) {
 		fprintf(stderr, "makini-webhook: %s\n", cfg->problem);
@@ -459,8 +460,9 @@ cli_main(int argc, char **argv, char *const *env)
 			usage(stderr);
 			return 2;
 		}
-		return too_many(argc, 3, argv) ? 2
-					       : requeue(env, "replay", argv[2]);
+		return too_many(argc, 3, argv)
+			       ? 2
+			       : requeue(env, "replay", argv[2]);
 	}
 	fprintf(stderr, "makini-webhook: unknown verb '%s'\n", argv[1]);
 	usage(stderr);

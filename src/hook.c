@@ -268,16 +268,18 @@ spawn_hook(const char *hooks_dir, const char *path, int input_fd,
 
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults); i++)
+		for (size_t i = 0; i < sizeof(defaults) / sizeof(*defaults);
+		     i++)
 			sigaction(defaults[i], &dfl, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
-		    dup2(input_fd, 0) < 0 || dup2(output_fd, 1) < 0 ||
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != parent || dup2(input_fd, 0) < 0 ||
+		    dup2(output_fd, 1) < 0 ||
 		    dup2(output_fd, 2) < 0 || chdir(hooks_dir) < 0)
 			goto fail;
-		/* The FastCGI connection and anything else libraries opened stay ours. */
+		/* The FastCGI connection, and all libraries opened, stay ours. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(path, argv, envp);
 fail:
@@ -291,7 +293,7 @@ fail:
 		close(report[0]);
 		return -1;
 	}
-	/* Also here: kill(-pid) must find the group even before the child ran. */
+	/* Here too: kill(-pid) must find the group before the child ran. */
 	setpgid(pid, pid);
 	while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
@@ -365,7 +367,7 @@ hook_run(const struct config *cfg, const char *path,
 		if (term_sent && now >= kill_at)
 			signal_hook(pid, SIGKILL);
 		if (call->heartbeat && now >= next_beat && !abandoned) {
-			/* Another runner has the event now: two at once, never. */
+			/* Another runner has the event: never two at once. */
 			if (call->heartbeat(call->heartbeat_ctx) < 0) {
 				signal_hook(pid, SIGKILL);
 				abandoned = 1;

@@ -41,8 +41,8 @@ event_of(const char *type, const char *id, struct event *ev)
 {
 	const char *dash = strrchr(id, '-');
 
-	if (!dash || strlen(type) > ENTITY_MAX || strlen(dash + 1) > ACTION_MAX ||
-	    !dash[1])
+	if (!dash || !dash[1] || strlen(type) > ENTITY_MAX ||
+	    strlen(dash + 1) > ACTION_MAX)
 		return -1;
 	snprintf(ev->entity, sizeof(ev->entity), "%s", type);
 	snprintf(ev->action, sizeof(ev->action), "%s", dash + 1);
@@ -133,8 +133,8 @@ record_failure(const struct runner *r, struct claim *c,
 	int len;
 
 	if (attempts >= cfg->max_attempts) {
-		len = snprintf(text, sizeof(text), "attempts %u\nerror %.200s\n",
-			       attempts, why);
+		len = snprintf(text, sizeof(text),
+			       "attempts %u\nerror %.200s\n", attempts, why);
 		snprintf(name, sizeof(name), "%s.error", c->id);
 		if (spool_replace_file(c->t->failed, name, text, (size_t)len,
 				       cfg->fsync) < 0 ||
@@ -403,10 +403,9 @@ collect(const char *type, struct spool_type *t, void *ctx)
 			if (!have_now) {
 				have_now = claim_clock(t, &now) == 0 ? 1 : -1;
 				if (have_now < 0)
-					log_line("spool type %s: cannot read the "
-						 "file system's clock: %s; claims "
-						 "are not checked", type,
-						 strerror(errno));
+					log_line("spool type %s: no clock of the "
+						 "file system (%s): claims not "
+						 "checked", type, strerror(errno));
 			}
 			age = have_now > 0 ? claim_age(t, name, &now) : -1;
 			if (age < (long long)l->r->cfg->claim_timeout) {
@@ -476,14 +475,16 @@ queue_drain(const struct config *cfg, const char *type,
 	if (l.n > 1)
 		qsort(l.items, l.n, sizeof(*l.items), by_id);
 	for (size_t i = 0; i < l.n; i++) {
-		/* Opened anew for each event: a type may be swapped meanwhile. */
+		/* Opened anew for each event: a type may be swapped. */
 		if (spool_type_open(cfg->spool, l.items[i].type, 1, &t) < 0) {
-			log_line("queue %s: cannot open its type's directories: "
-				 "%s", l.items[i].id, strerror(errno));
+			log_line("queue %s: cannot open its type's "
+				 "directories: %s", l.items[i].id,
+				 strerror(errno));
 			counts->errors++;
 			continue;
 		}
-		count(counts, queue_run(&r, l.items[i].type, &t, l.items[i].id));
+		count(counts,
+		      queue_run(&r, l.items[i].type, &t, l.items[i].id));
 		spool_type_close(&t);
 	}
 	free(l.items);

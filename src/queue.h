@@ -4,17 +4,17 @@
 #include "config.h"
 
 /*
- * Queue mode: events wait in SPOOL/<type>/new/<id>.json and their hooks
- * run from there, at least once each.
+ * Queue mode: events wait in SPOOL/<type>/new/<id>.json and their hooks run
+ * from there, at least once each.
  *
  * A runner claims each event before its hook runs (claim.h), holds one of
  * HOOK_CONCURRENCY slots of the hook meanwhile (slot.h), and returns claims
- * whose runner died to the pending events. An event leaves new/ only after its hook succeeded (to cur/) or
- * failed for the last time (to failed/, with <id>.error beside it).
- * Between attempts new/<id>.state holds the attempt count, the earliest
- * time of the next attempt (exponential backoff from RETRY_DELAY) and the
- * last error. Every operation works relative to the type's directory
- * descriptors (spool_type_open), never by path.
+ * whose runner died to the pending events. An event leaves new/ only after
+ * its hook succeeded (to cur/) or failed for the last time (to failed/,
+ * with <id>.error beside it). Between attempts new/<id>.state holds the
+ * attempt count, the earliest time of the next attempt (exponential backoff
+ * from RETRY_DELAY) and the last error. Every operation works relative to
+ * the type's directory descriptors (spool_type_open), never by path.
  */
 
 enum queue_outcome {

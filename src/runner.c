@@ -52,24 +52,30 @@ detach(int keep_fd)
 	close_range((unsigned)keep_fd + 1, ~0U, 0);
 }
 
-/* Drain passes over the type until nothing is due, lingering for retries. */
-static void
+/*
+ * Drain passes over the type until nothing is due, lingering for retries.
+ * Returns how many events it ran or returned.
+ */
+static unsigned
 run_passes(const struct config *cfg, const char *type, char *const *env_first,
 	   char *const *env_second)
 {
 	struct drain_counts c;
+	unsigned ran = 0;
 
 	for (;;) {
 		if (queue_drain(cfg, type, env_first, env_second, &c) < 0) {
-			log_line("queue runner for %s: cannot read the spool: %s",
-				 type, strerror(errno));
-			return;
+			log_line("queue runner for %s: cannot read the "
+				 "spool: %s", type, strerror(errno));
+			return ran;
 		}
-		if (c.done + c.retried + c.failed + c.returned > 0)
+		if (c.done + c.retried + c.failed + c.returned > 0) {
+			ran += c.done + c.retried + c.failed + c.returned;
 			continue;
+		}
 		if (!c.next_due || c.next_due > (long long)time(NULL) +
 							 RUNNER_LINGER)
-			return;
+			return ran;
 		/* New deliveries rely on this runner meanwhile: look often. */
 		sleep(1);
 	}
@@ -82,7 +88,7 @@ runner_main(const struct config *cfg, const char *type,
 	char name[128];
 	int moved;
 
-	/* Standard descriptors closed at start may have lent it their number. */
+	/* Descriptors 0-2, closed at start, may have lent it their number. */
 	if (slot < 3 && (moved = fcntl(slot, F_DUPFD_CLOEXEC, 3)) >= 0) {
 		close(slot);
 		slot = moved;
@@ -95,13 +101,18 @@ runner_main(const struct config *cfg, const char *type,
 	slot_name(type, name, sizeof(name));
 	/*
 	 * A delivery that found every slot taken counted on a runner to see
-	 * its event: after letting the slot go, look once more.
+	 * its event: after letting the slot go, it looks once more, and goes
+	 * on only when that look found work.
 	 */
-	while (slot >= 0) {
-		run_passes(cfg, type, env_first, env_second);
+	run_passes(cfg, type, env_first, env_second);
+	for (;;) {
 		close(slot);
 		slot = slot_lock(cfg, name, cfg->hook_concurrency, 0);
+		if (slot < 0 || run_passes(cfg, type, env_first, env_second) == 0)
+			break;
 	}
+	if (slot >= 0)
+		close(slot);
 }
 
 void
@@ -116,8 +127,8 @@ runner_start(const struct config *cfg, const char *type,
 	slot = slot_lock(cfg, name, cfg->hook_concurrency, 0);
 	if (slot < 0) {
 		if (errno != EWOULDBLOCK)
-			log_line("queue runner for %s: cannot lock its slot: %s",
-				 type, strerror(errno));
+			log_line("queue runner for %s: cannot lock its "
+				 "slot: %s", type, strerror(errno));
 		return;
 	}
 	pid = fork();

@@ -4,12 +4,15 @@
 cd "$(dirname "$0")/.." || exit 1
 passed=0
 failed=0
+skipped=0
 failed_names=
 count() {
 	# Each runner prints its own "N passed, N failed" line last.
 	line=$(tail -n 1 "$1")
 	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	k=$(echo "$line" | sed -n 's/^.* failed, \([0-9]*\) skipped$/\1/p')
+	skipped=$((skipped + ${k:-0}))
 	if [ -z "$p" ]; then
 		failed=$((failed + 1))
 		failed_names="$failed_names $2"
@@ -41,5 +44,5 @@ done
 rm -f "$out"
 echo
 [ -z "$failed_names" ] || echo "failing:$failed_names"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ -z "$failed_names" ]

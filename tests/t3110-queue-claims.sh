@@ -7,7 +7,7 @@
 . "$SRCDIR/tests/cgi-lib.sh"
 . "$SRCDIR/tests/queue-lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! unshare -u true 2>/dev/null; then
+if ! test_have_prereq UNSHARE; then
 	test_skip 'host names of their own need root and unshare -u'
 	test_done
 fi

@@ -7,8 +7,7 @@
 . "$SRCDIR/tests/cgi-lib.sh"
 . "$SRCDIR/tests/queue-lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
-	! id nobody >/dev/null 2>&1; then
+if ! test_have_prereq SETPRIV; then
 	test_skip 'queue faults need root, setpriv and the user nobody'
 	test_done
 fi

@@ -157,4 +157,11 @@ test_expect_success 'a hook named like a runner slot (<type>.runner) does not lo
 	echo "$id 1" >expect && test_cmp expect seen/runs
 '
 
+test_expect_success 'a runner with nothing left to do exits' '
+	queue_fresh_runner && recording_hook locations &&
+	cgi_post loc.json && id=$(answer_id) &&
+	wait_for test -f "spool/locations/cur/$id.json" &&
+	wait_for sh -c "! pgrep -f \"^$BIN\\\$\" >/dev/null"
+'
+
 test_done

@@ -21,7 +21,19 @@ cd "$TRASH" || exit 1
 
 test_passed=0
 test_failed=0
+test_skipped=0
 test_cleanups=
+
+# Options, as git's: -v (--verbose) shows every case's output, -i
+# (--immediate) stops at the first failing case.
+test_verbose=0
+test_immediate=0
+for test_arg in "$@"; do
+	case $test_arg in
+	-v | --verbose) test_verbose=1 ;;
+	-i | --immediate) test_immediate=1 ;;
+	esac
+done
 
 # Commands registered here run at exit, even when a case fails, so that
 # servers started by a test are always stopped. Register at the top level
@@ -44,25 +56,52 @@ test_expect_success() {
 	test_rc=$?
 	if [ "$test_rc" = 0 ]; then
 		test_passed=$((test_passed + 1))
-		echo "ok $((test_passed + test_failed)) - $1"
+		echo "ok $(test_count) - $1"
+		[ "$test_verbose" = 0 ] || sed 's/^/#   /' "$test_log"
 	else
 		test_failed=$((test_failed + 1))
-		echo "not ok $((test_passed + test_failed)) - $1"
+		echo "not ok $(test_count) - $1"
 		sed 's/^/#   /' "$test_log"
 		test_failure_hook
+		[ "$test_immediate" = 0 ] || test_done
 	fi
+}
+
+test_count() {
+	echo $((test_passed + test_failed + test_skipped))
 }
 
 # Scripts that run a server redefine this to print its error log.
 test_failure_hook() { :; }
 
+# test_skip WHY: one case that cannot run here, counted and named.
 test_skip() {
-	echo "ok $((test_passed + test_failed + 1)) # skip $1"
+	test_skipped=$((test_skipped + 1))
+	echo "ok $(test_count) # skip $1"
+}
+
+# test_have_prereq NAME: whether this machine has what cases marked NAME
+# need; a script skips those cases with test_skip when it has not.
+test_have_prereq() {
+	case $1 in
+	ROOT) [ "$(id -u)" = 0 ] ;;
+	APACHE) [ -x /usr/sbin/apache2 ] ;;
+	LIGHTTPD) command -v lighttpd >/dev/null ;;
+	XFS) command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems ;;
+	UNSHARE) [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null ;;
+	SETPRIV) [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+		id nobody >/dev/null 2>&1 ;;
+	*) echo "test_have_prereq: no prerequisite '$1'" >&2; return 1 ;;
+	esac
 }
 
 test_done() {
 	test_run_cleanups
-	echo "$test_passed passed, $test_failed failed"
+	if [ "$test_skipped" = 0 ]; then
+		echo "$test_passed passed, $test_failed failed"
+	else
+		echo "$test_passed passed, $test_failed failed, $test_skipped skipped"
+	fi
 	[ "$test_failed" = 0 ]
 	exit $?
 }
@@ -71,9 +110,20 @@ test_cmp() {
 	cmp "$1" "$2" || { diff -u "$1" "$2" || true; return 1; }
 }
 
+# test_must_fail COMMAND...: COMMAND must fail, but in an orderly way, as
+# git's does: a death by signal (a segfault, a sanitizer's abort) or a
+# command that could not run is no failure the program chose.
 test_must_fail() {
-	if "$@"; then
+	"$@"
+	test_exit=$?
+	if [ "$test_exit" = 0 ]; then
 		echo "expected failure: $*"
+		return 1
+	elif [ "$test_exit" -gt 128 ] && [ "$test_exit" -le 192 ]; then
+		echo "died of signal $((test_exit - 128)): $*"
+		return 1
+	elif [ "$test_exit" = 126 ] || [ "$test_exit" = 127 ]; then
+		echo "could not run: $*"
 		return 1
 	fi
 	return 0
