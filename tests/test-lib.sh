@@ -114,8 +114,12 @@ test_cmp() {
 # git's does: a death by signal (a segfault, a sanitizer's abort) or a
 # command that could not run is no failure the program chose.
 test_must_fail() {
-	"$@"
-	test_exit=$?
+	# In an if, so that set -e in a case does not end it on the failure.
+	if "$@"; then
+		test_exit=0
+	else
+		test_exit=$?
+	fi
 	if [ "$test_exit" = 0 ]; then
 		echo "expected failure: $*"
 		return 1
