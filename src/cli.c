@@ -320,15 +320,6 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 			"set MAKINI_WEBHOOK_MODE=queue and MAKINI_WEBHOOK_HOOKS\n");
 		return -1;
 	}
-	/*
-	 * Unsearchable, HOOKS would fail every event's lookup: better to
-	 * refuse the whole drain than to spend every event's attempts.
-	 */
-	if (need_hooks && access(cfg->hooks, X_OK) < 0) {
-		fprintf(stderr, "makini-webhook: cannot search "
-			CONFIG_PREFIX "HOOKS: %s\n", strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 
