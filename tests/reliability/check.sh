@@ -1,6 +1,7 @@
 #!/bin/sh
 # make check-reliability: the security and fault tests, the long no-loss
-# audit, every CGI shell test under valgrind and a fuzz smoke, each with
+# audit, the queue's chaos test with many events, every CGI shell test
+# under valgrind and a fuzz smoke, each with
 # its own "N passed, N failed" line, then the totals.
 cd "$(dirname "$0")/../.." || exit 1
 out=$(mktemp)
@@ -30,6 +31,8 @@ for t in tests/t6[0-5]*.sh; do
 done
 step "tests/t6600-no-loss.sh (${RELIABILITY_SECONDS:-20}s phases)" \
 	env MAKINI_RELIABILITY_LONG=1 sh tests/t6600-no-loss.sh
+step "tests/t3150-queue-chaos.sh (${QUEUE_CHAOS_EVENTS:-300} events)" \
+	env QUEUE_CHAOS_EVENTS="${QUEUE_CHAOS_EVENTS:-300}" sh tests/t3150-queue-chaos.sh
 step "valgrind (all CGI shell tests)" sh tests/reliability/valgrind.sh
 step "fuzz smoke" sh tests/t6800-fuzz-smoke.sh
 echo
