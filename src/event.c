@@ -100,6 +100,96 @@ event_normalise(const char *raw, size_t len, struct event *ev)
 	return 0;
 }
 
+static int
+hex_value(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Tells whether the JSON string whose text (quotes excluded) is s[0..len)
+ * decodes to "event". Only \uXXXX can stand for a letter: every other
+ * escape decodes to a character that is not one, so it rules the key out.
+ */
+static int
+key_is_event(const char *s, size_t len)
+{
+	static const char want[] = "event";
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		int c = (unsigned char)s[i++];
+
+		if (c == '\\') {
+			int v = 0;
+
+			if (i + 5 > len || s[i] != 'u')
+				return 0;
+			for (size_t k = 1; k <= 4; k++)
+				v = v * 16 + hex_value(s[i + k]);
+			c = v;
+			i += 5;
+		}
+		if (n == sizeof(want) - 1 || c != want[n])
+			return 0;
+		n++;
+	}
+	return n == sizeof(want) - 1;
+}
+
+/*
+ * Counts the top-level members named "event" in body, which json-c has
+ * already accepted as one strict JSON object. json-c keeps only the last
+ * of duplicate keys and reports nothing, and its tokener offers no hook
+ * per key, so the keys are found here in a second pass over the text.
+ * Strictness makes that pass simple: strings are the only place where
+ * brackets, quotes and colons do not count, and a string at depth 1
+ * followed by ":" is a key.
+ */
+static int
+count_event_keys(const char *body, size_t len)
+{
+	int depth = 0, count = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t start, j;
+
+		switch (body[i]) {
+		case '{':
+		case '[':
+			depth++;
+			continue;
+		case '}':
+		case ']':
+			depth--;
+			continue;
+		case '"':
+			break;
+		default:
+			continue;
+		}
+		start = ++i;
+		while (i < len && body[i] != '"')
+			i += body[i] == '\\' ? 2 : 1;
+		if (depth != 1)
+			continue;
+		for (j = i + 1; j < len && (body[j] == ' ' || body[j] == '\t' ||
+					    body[j] == '\r' || body[j] == '\n');
+		     j++)
+			;
+		if (j < len && body[j] == ':' &&
+		    key_is_event(body + start, i - start))
+			count++;
+	}
+	return count;
+}
+
 enum status
 event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 {
@@ -126,6 +216,10 @@ event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 	    !json_object_is_type(root, json_type_object)) {
 		status = reply_set(rep, STATUS_BAD_REQUEST,
 				   "body is not a JSON object");
+		goto out;
+	}
+	if (count_event_keys((const char *)body, len) > 1) {
+		status = reply_set(rep, STATUS_UNPROCESSABLE, "ambiguous event");
 		goto out;
 	}
 	if (!json_object_object_get_ex(root, "event", &member) ||

@@ -20,7 +20,8 @@ struct event {
 /*
  * Parses a signed body: it must be one JSON object (strict JSON, valid
  * UTF-8, at most JSON_DEPTH_MAX deep), else STATUS_BAD_REQUEST; its string
- * member "event" must normalise to a valid name, else STATUS_UNPROCESSABLE.
+ * member "event" must appear once at the top level and normalise to a
+ * valid name, else STATUS_UNPROCESSABLE.
  * Returns STATUS_OK with ev filled, or the status with rep's reason set.
  */
 enum status event_parse(const void *body, size_t len, struct event *ev,

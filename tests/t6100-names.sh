@@ -85,6 +85,32 @@ test_expect_success 'hostile spacing and case normalise to a safe type' '
 	expect_contained
 '
 
+# post_raw TEXT: posts TEXT, signed, as the whole body.
+post_raw() {
+	rm -rf spool
+	printf '%s' "$1" >body.json
+	cgi_post body.json
+}
+
+# json-c keeps the last of repeated keys, so which event was meant is not
+# knowable: refused, whichever spelling repeats it.
+test_expect_success 'a repeated "event" key is refused with 422' '
+	post_raw "{\"event\":\"assets.updated\",\"event\":\"sites.deleted\"}" &&
+	expect_status 422 &&
+	grep -q "\"error\":\"ambiguous event\"" out &&
+	expect_nothing_stored spool &&
+	post_raw "{\"event\":\"assets.updated\",\"ev\\u0065nt\":\"sites.deleted\"}" &&
+	expect_status 422 &&
+	grep -q "\"error\":\"ambiguous event\"" out &&
+	expect_nothing_stored spool
+'
+
+test_expect_success '"event" inside the body or as a value is not a repeat' '
+	post_raw "{\"event\":\"sites.deleted\",\"body\":[{\"event\":\"x.y\"}],\"n\":\"event\"}" &&
+	expect_status 200 &&
+	test_cmp body.json "spool/sites/new/$(cgi_id).json"
+'
+
 test_expect_success 'the id in the answer is a safe file name' '
 	post_event "\"assets.updated\"" &&
 	expect_status 200 &&

@@ -119,6 +119,16 @@ test_parse(void)
 		{ "{\"event\":\"assets\\u0000.updated\"}", 422 },
 		{ "{\"event\":\"assets\\/x.updated\"}", 422 },
 		{ "{\"Event\":\"assets.updated\"}", 422 },
+		/* A repeated "event" key, however spelt, is ambiguous. */
+		{ "{\"event\":\"assets.updated\",\"event\":\"sites.deleted\"}", 422 },
+		{ "{\"event\":\"a.b\",\"ev\\u0065nt\":\"a.b\"}", 422 },
+		{ "{\"\\u0065\\u0076\\u0045nt\":1,\"event\":\"a.b\"}", 200 },
+		{ "{\"event\" : \"a.b\", \"x\":0, \"\\u0065vent\"\t:null}", 422 },
+		{ "{\"event\":\"a.b\",\"body\":{\"event\":\"c.d\"}}", 200 },
+		{ "{\"event\":\"a.b\",\"body\":[{\"event\":1},\"event\"]}", 200 },
+		{ "{\"event\":\"a.b\",\"x\":\"\\\"event\\\":\"}", 200 },
+		{ "{\"event\":\"a.b\",\"event\\\\\":1,\"event\\n\":1}", 200 },
+		{ "{\"x\":\"event\",\"event\":\"a.b\"}", 200 },
 	};
 	struct event ev;
 
