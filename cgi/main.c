@@ -104,6 +104,8 @@ serve(int fastcgi)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	request_from_env(&req, environ);
 	req.read_body = read_fcgi_body;
+	/* FastCGI ends the body with an empty stdin record. */
+	req.end_marked = fastcgi;
 	cfg = config_for_request(environ);
 	handle_request(&req, cfg, &ev, &rep);
 	len = reply_render(&rep, out, sizeof(out));

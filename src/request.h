@@ -18,7 +18,15 @@ struct request {
 	const char *content_length;
 	const char *remote_addr;
 	const char *signature; /* HTTP_X_WEBHOOK_SIGNATURE */
+	const char *transfer_encoding; /* HTTP_TRANSFER_ENCODING */
 	char *const *env;      /* the whole request environment */
+
+	/*
+	 * Set by the caller when the transport itself marks the body's end,
+	 * as FastCGI's empty stdin record does; under CGI only a dechunked
+	 * body's end of file does (see request_read_body()).
+	 */
+	int end_marked;
 
 	body_reader_fn *read_body;
 	void *read_ctx;
@@ -33,9 +41,13 @@ void request_from_env(struct request *req, char *const *env);
 
 /*
  * Checks CONTENT_LENGTH against max before reading a byte, then reads
- * exactly that many bytes. Returns STATUS_OK, or the error status with
- * rep's reason set: 411 missing or not decimal, 413 over max, 400 short.
- * The body stays valid until the next call.
+ * exactly that many bytes. Without CONTENT_LENGTH (unset or empty), a body
+ * whose end the transport marks (end_marked, or a chunked body, which a
+ * CGI server dechunks and ends with end of file) is read to its end, and
+ * refused as soon as it passes max. Returns STATUS_OK, or the error status
+ * with rep's reason set: 411 not decimal, or missing where the end cannot
+ * be known; 413 over max; 400 short. The body stays valid until the next
+ * call.
  */
 enum status request_read_body(struct request *req, size_t max,
 			      struct reply *rep);

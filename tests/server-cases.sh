@@ -24,16 +24,16 @@ test_failure_hook() {
 	server_logs "$SERVER_DIR" | sed 's/^/#   /'
 }
 
-# sc_post URL BODY-FILE [SIGNATURE]: posts the file and writes the answer's
-# status code to ./code and its body to ./answer.
+# sc_post URL BODY-FILE [SIGNATURE [CURL-OPTION ...]]: posts the file and
+# writes the answer's status code to ./code and its body to ./answer.
 sc_post() {
-	if [ $# -ge 3 ]; then
-		set -- "$1" "$2" -H "X-Webhook-Signature: $3"
-	else
-		set -- "$1" "$2"
-	fi
 	sc_url=$1 sc_body=$2
 	shift 2
+	if [ $# -ge 1 ]; then
+		sc_sig=$1
+		shift
+		set -- -H "X-Webhook-Signature: $sc_sig" "$@"
+	fi
 	curl -sS --max-time 20 -o answer -w '%{http_code}' \
 		-H 'Content-Type: application/json' "$@" \
 		--data-binary "@$sc_body" "$sc_url" >code
@@ -81,6 +81,56 @@ sc_forged() {
 	sc_expect_code 401 &&
 	test_files_in "$SPOOL" >after &&
 	test_cmp before after
+}
+
+# sc_chunked URL NAME: posts a signed event of about 100 KB with
+# Transfer-Encoding: chunked (so no Content-Length) and checks that it is
+# stored byte for byte. (Apache's mod_proxy_fcgi sets CONTENT_LENGTH for a
+# small chunked body, and streams a larger one without.)
+sc_chunked() {
+	sc_event "$2-$(head -c 100000 /dev/zero | tr "\0" x)" >"$2.json" &&
+	sc_post "$1" "$2.json" "$(test_hmac_hex "$SECRET" "$2.json")" \
+		-H "Transfer-Encoding: chunked" &&
+	sc_expect_code 200 &&
+	sc_id=$(sed -n "s/.*\"id\": *\"\([^\"]*\)\".*/\1/p" answer) &&
+	test_cmp "$2.json" "$SPOOL/assets/new/$sc_id.json"
+}
+
+# sc_pipelined URL NAME: two signed chunked deliveries written at once on
+# one connection, the second closing it; both must be answered 200 and
+# stored byte for byte.
+sc_pipelined() {
+	sc_event "$2-1" >"$2-1.json" && sc_event "$2-2" >"$2-2.json" &&
+	python3 - "$1" "$2-1.json" "$(test_hmac_hex "$SECRET" "$2-1.json")" \
+		"$2-2.json" "$(test_hmac_hex "$SECRET" "$2-2.json")" >answer <<-\EOF &&
+	import socket, sys, urllib.parse
+	url = urllib.parse.urlsplit(sys.argv[1])
+	def request(path, sig, last):
+	    body = open(path, "rb").read()
+	    head = ("POST %s HTTP/1.1\r\nHost: %s\r\nX-Webhook-Signature: %s\r\n"
+	            "Content-Type: application/json\r\n"
+	            "Transfer-Encoding: chunked\r\n%s\r\n"
+	            % (url.path, url.netloc, sig,
+	               "Connection: close\r\n" if last else "")).encode()
+	    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 100]), body[i:i + 100])
+	                      for i in range(0, len(body), 100))
+	    return head + chunks + b"0\r\n\r\n"
+	s = socket.create_connection((url.hostname, url.port), timeout=20)
+	s.sendall(request(sys.argv[2], sys.argv[3], False) +
+	          request(sys.argv[4], sys.argv[5], True))
+	got = b""
+	while True:
+	    data = s.recv(65536)
+	    if not data:
+	        break
+	    got += data
+	sys.stdout.write(got.decode("utf-8", "replace"))
+	EOF
+	[ "$(grep -c "^HTTP/1.1 200" answer)" = 2 ] &&
+	for i in 1 2; do
+		grep -l -F "\"name\": \"$2-$i\"" "$SPOOL"/assets/new/*.json >found &&
+		test_cmp "$2-$i.json" "$(cat found)" || return 1
+	done
 }
 
 server_cases() {
@@ -137,6 +187,23 @@ server_cases() {
 		sc_expect_code 413 &&
 		test_files_in "$SPOOL" >after &&
 		test_cmp before after
+	'
+
+	test_expect_success 'a chunked delivery (no Content-Length) is accepted' '
+		sc_chunked "$URL" chunked
+	'
+
+	test_expect_success 'a chunked body over the limit gets 413, nothing stored' '
+		test_files_in "$SPOOL" >before &&
+		sc_post "$URL" big.json "$(test_hmac_hex "$SECRET" big.json)" \
+			-H "Transfer-Encoding: chunked" &&
+		sc_expect_code 413 &&
+		test_files_in "$SPOOL" >after &&
+		test_cmp before after
+	'
+
+	test_expect_success 'two chunked deliveries pipelined on one connection' '
+		sc_pipelined "$URL" pipelined
 	'
 
 	test_expect_success 'concurrent deliveries are all stored' '

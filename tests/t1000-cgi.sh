@@ -120,6 +120,39 @@ test_expect_success 'Content-Length missing or not a number gets 411' '
 	done
 '
 
+# Apache's mod_cgid passes a chunked body dechunked, up to end of file,
+# with HTTP_TRANSFER_ENCODING=chunked and no CONTENT_LENGTH.
+test_expect_success 'a dechunked body without Content-Length is read to its end' '
+	sig=$(test_hmac_hex "$SECRET" event.json) &&
+	cgi_run REQUEST_METHOD=POST HTTP_TRANSFER_ENCODING=chunked \
+		HTTP_X_WEBHOOK_SIGNATURE="$sig" <event.json &&
+	expect_status 200 &&
+	test_cmp event.json "spool/work_orders/new/$(answer_id).json" &&
+	cgi_run REQUEST_METHOD=POST CONTENT_LENGTH= \
+		HTTP_TRANSFER_ENCODING=Chunked \
+		HTTP_X_WEBHOOK_SIGNATURE="$sig" <event.json &&
+	expect_status 200 &&
+	test_cmp event.json "spool/work_orders/new/$(answer_id).json" &&
+	rm -rf spool
+'
+
+test_expect_success 'a dechunked body gets 413 as soon as it passes MAX_BODY' '
+	head -c 1001 /dev/zero >over &&
+	cgi_run REQUEST_METHOD=POST HTTP_TRANSFER_ENCODING=chunked \
+		MAKINI_WEBHOOK_MAX_BODY=1000 <over &&
+	expect_status 413 &&
+	head -c 1000 /dev/zero >limit &&
+	cgi_run REQUEST_METHOD=POST HTTP_TRANSFER_ENCODING=chunked \
+		MAKINI_WEBHOOK_MAX_BODY=1000 <limit &&
+	expect_status 401 &&
+	# A body that never ends is not waited for.
+	timeout 5 env -i PATH="$PATH" GATEWAY_INTERFACE=CGI/1.1 \
+		REQUEST_METHOD=POST HTTP_TRANSFER_ENCODING=chunked $CGI_CONFIG \
+		"$BIN" </dev/zero >out 2>err &&
+	expect_status 413 &&
+	expect_empty_spool spool
+'
+
 test_expect_success 'a body over MAX_BODY gets 413 before a byte is read' '
 	# The body never arrives: the answer must not wait for it.
 	(sleep 5; cat event.json) | (

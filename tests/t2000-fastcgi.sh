@@ -64,6 +64,31 @@ test_expect_success 'refusals leave the process serving: 401, 413, 400, 405' '
 	fcgi_post event.json && expect_status 200
 '
 
+# fcgi_stream BODY_FILE [VAR=value ...]: a request without CONTENT_LENGTH,
+# its body sent in records of 7 bytes and ended by the empty stdin record.
+fcgi_stream() {
+	file=$1
+	shift
+	python3 "$SRCDIR/tests/fcgi-stream.py" "$FCGI_SOCKET" --record 7 \
+		REQUEST_METHOD=POST REMOTE_ADDR=127.0.0.1 \
+		GATEWAY_INTERFACE=CGI/1.1 "$@" <"$file" >out 2>err
+	sed '1,/^\r$/d' out >body
+}
+
+test_expect_success 'without CONTENT_LENGTH the empty stdin record ends the body' '
+	fcgi_stream event.json \
+		HTTP_X_WEBHOOK_SIGNATURE="$(test_hmac_hex "$SECRET" event.json)" &&
+	expect_status 200 &&
+	test_cmp event.json "spool/purchase_orders/new/$(answer_id).json" &&
+	head -c 2001 /dev/zero >over &&
+	fcgi_stream over MAKINI_WEBHOOK_MAX_BODY=2000 &&
+	expect_status 413 &&
+	head -c 2000 /dev/zero >limit &&
+	fcgi_stream limit MAKINI_WEBHOOK_MAX_BODY=2000 &&
+	expect_status 401 &&
+	fcgi_post event.json && expect_status 200
+'
+
 test_expect_success 'a rotated secret file takes effect without a restart' '
 	printf "rotated-secret\n" >secret.txt.new && mv secret.txt.new secret.txt &&
 	SECRET=rotated-secret fcgi_post event.json && expect_status 200 &&

@@ -22,6 +22,11 @@ test_expect_success '.htaccess: a signed event is accepted and spooled' '
 	sc_accepted "$HTACCESS_URL" shared
 ' &&
 
+test_expect_success '.htaccess: a chunked delivery (no Content-Length) is accepted' '
+	sc_chunked "$HTACCESS_URL" shared-chunked &&
+	sc_pipelined "$HTACCESS_URL" shared-pipelined
+' &&
+
 test_expect_success '.htaccess: a forged event gets 401, nothing stored' '
 	sc_forged "$HTACCESS_URL"
 ' &&
