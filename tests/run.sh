@@ -96,8 +96,13 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$PORT" 2>/dev/null; then :; else
 	exit 1
 fi
 
+# The FastCGI receivers spawn-fcgi starts outlive it, so only this shell
+# stops them. Once stopping has begun, a second Ctrl-C or SIGTERM (a
+# process manager often sends one right after the first), or a SIGPIPE from
+# a reader already gone, must not kill the shell halfway: all are ignored
+# until everything is stopped.
 stop() {
-	trap - INT TERM HUP
+	trap '' INT TERM HUP PIPE
 	echo
 	echo "stopping $SERVER"
 	server_stop "$DIR"

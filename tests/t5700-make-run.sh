@@ -46,9 +46,11 @@ run_stop() {
 	! ps -eo args= | grep -F "$TRASH/$1/" | grep -v grep
 }
 
-for name in demo given cgi apache-fcgid apache-proxy apache-systemd; do
+for name in demo given cgi apache-fcgid apache-proxy apache-systemd twice; do
 	test_at_exit "kill -TERM \$(cat $name.pid 2>/dev/null) 2>/dev/null"
 done
+# What a run.sh cut short would leave behind.
+test_at_exit 'server_stop "$TRASH/twice/apache-proxy"'
 test_failure_hook() {
 	for out in *.out; do
 		[ -f "$out" ] && sed "s/^/#   $out: /" "$out"
@@ -128,6 +130,31 @@ test_expect_success 'Apache mod_fcgid: given variables reach the receiver' '
 
 test_expect_success 'Apache mod_proxy_fcgi: given variables reach the receiver' '
 	given apache-proxy apache proxy
+'
+
+# The FastCGI receivers spawn-fcgi starts outlive it (their parent is
+# init), so only run.sh stopping them stops them; a second signal while it
+# stops everything must not cut that short.
+test_expect_success 'two SIGTERMs 2 ms apart still stop every receiver' '
+	run_start twice SERVER=apache VIA=proxy PORT="$(test_free_port)" &&
+	pidfile=$(cat twice/apache-proxy/rundir)/spawn-fcgi.pid &&
+	receivers=$(cat "$pidfile") &&
+	test -n "$receivers" &&
+	python3 -c "import os, signal, sys, time
+pid = int(sys.argv[1])
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.002)
+os.kill(pid, signal.SIGTERM)" "$(cat twice.pid)" &&
+	tries=100 &&
+	while kill -0 "$(cat twice.pid)" 2>/dev/null; do
+		[ $tries != 0 ] || { echo "run.sh did not exit"; exit 1; }
+		sleep 0.1
+		tries=$((tries - 1))
+	done &&
+	for pid in $receivers; do
+		test_process_gone "$pid" || exit 1
+	done &&
+	! ps -eo args= | grep -F "$TRASH/twice/" | grep -v grep
 '
 
 if command -v multiwatch >/dev/null; then
