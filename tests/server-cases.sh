@@ -133,6 +133,22 @@ sc_pipelined() {
 	done
 }
 
+# sc_slow_clients URL NAME: with 64 clients trickling their bodies and 64
+# idle connections open (tests/slow-clients.py), a signed delivery gets
+# its 200 within a second and is stored byte for byte.
+sc_slow_clients() {
+	sc_event "$2" >"$2.json" &&
+	python3 "$SRCDIR/tests/slow-clients.py" "$1" "$2.json" \
+		"$(test_hmac_hex "$SECRET" "$2.json")" >"$2.out" &&
+	cat "$2.out" &&
+	read -r sc_code sc_seconds <"$2.out" &&
+	[ "$sc_code" = 200 ] &&
+	python3 -c "import sys; sys.exit(float(sys.argv[1]) >= 1)" \
+		"$sc_seconds" &&
+	grep -l -F "\"name\": \"$2\"" "$SPOOL"/assets/new/*.json >found &&
+	test_cmp "$2.json" "$(cat found)"
+}
+
 server_cases() {
 	sc_server=$1 sc_via=$2
 	URL=$(server_url "$sc_server" "$sc_via" "$PORT")
@@ -235,6 +251,10 @@ server_cases() {
 		printf "%s" "$SECRET" >"$SECRET_FILE" &&
 		sc_post "$URL" rotated.json "$(test_hmac_hex "$SECRET" rotated.json)" &&
 		sc_expect_code 200
+	'
+
+	test_expect_success '64 trickling and 64 idle clients hold up no delivery' '
+		sc_slow_clients "$URL" slow
 	'
 
 	if [ "$(id -u)" = 0 ]; then

@@ -156,7 +156,7 @@ sv_apache_conf() {
 	fcgid) sv_file=makini-webhook-fcgid.conf
 		sv_mods="fcgid" ;;
 	proxy|systemd) sv_file=makini-webhook-proxy-fcgi.conf
-		sv_mods="proxy proxy_fcgi" ;;
+		sv_mods="proxy proxy_fcgi buffer" ;;
 	cgi) sv_file=makini-webhook-cgi.conf
 		sv_mods="cgid" ;;
 	*) echo "apache: no setup '$sv_via' (fcgid, proxy, systemd, cgi)" >&2

@@ -27,6 +27,10 @@ test_expect_success '.htaccess: a chunked delivery (no Content-Length) is accept
 	sc_pipelined "$HTACCESS_URL" shared-pipelined
 ' &&
 
+test_expect_success '.htaccess: slow and idle clients hold up no delivery' '
+	sc_slow_clients "$HTACCESS_URL" shared-slow
+' &&
+
 test_expect_success '.htaccess: a forged event gets 401, nothing stored' '
 	sc_forged "$HTACCESS_URL"
 ' &&
