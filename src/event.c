@@ -177,6 +177,9 @@ count_event_keys(const char *body, size_t len)
 		start = ++i;
 		while (i < len && body[i] != '"')
 			i += body[i] == '\\' ? 2 : 1;
+		/* Not after a parse that succeeded; kept so as never to overrun. */
+		if (i >= len)
+			break;
 		if (depth != 1)
 			continue;
 		for (j = i + 1; j < len && (body[j] == ' ' || body[j] == '\t' ||
