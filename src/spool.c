@@ -227,6 +227,7 @@ spool_store(const char *root, const char *type, const char *id,
 	    const char **why)
 {
 	char name[NAME_MAX + 1];
+	struct stat st;
 	int tmp_fd = -1, new_fd = -1, fd = -1, saved;
 	int named, in_tmp = 0, in_new = 0;
 
@@ -263,6 +264,14 @@ spool_store(const char *root, const char *type, const char *id,
 		in_new = 1;
 	}
 	if (durable && fsync(new_fd) < 0)
+		goto fail;
+	/*
+	 * On a file system that has shut down (an I/O error, or the shutdown
+	 * ioctl), XFS's fsync of a directory can return 0 although the link
+	 * never reached the log; its fstat fails with EIO then, at no cost.
+	 * ext4 already failed the fsync above.
+	 */
+	if (durable && fstat(new_fd, &st) < 0)
 		goto fail;
 	close(tmp_fd);
 	close(new_fd);
