@@ -202,9 +202,10 @@ check-valgrind: all
 	@sh tests/reliability/valgrind.sh
 
 # The security and fault tests (t6000-t6500), the no-loss audit through
-# lighttpd with RELIABILITY_SECONDS (default 20) per fault phase, every CGI
-# shell test under valgrind, and a fuzz smoke. `make check` runs the same
-# with 3 s phases and a valgrind subset.
+# lighttpd with RELIABILITY_SECONDS (default 20) per fault phase, 50 power
+# cuts per file system and mode (t6700), every CGI shell test under
+# valgrind, and a fuzz smoke. `make check` runs the same with 3 s phases,
+# a few cuts and a valgrind subset.
 check-reliability: deps all
 	@$(MAKE) --no-print-directory $(SKIP_BIN)
 	@sh tests/reliability/check.sh
