@@ -23,7 +23,8 @@
 # Cuts per file system: MAKINI_POWER_CUTS (3) with the real receiver,
 # MAKINI_POWER_CUTS_QUEUE (2) in queue mode, MAKINI_POWER_CUTS_TEETH (1)
 # for each of FSYNC=0 and the two test builds. make check-reliability
-# runs 50, 50 and 5. Needs root.
+# runs 50, 50 and 5. MAKINI_POWER_CUT_FS (xfs ext4) picks the file
+# systems. Needs root.
 . "$(dirname "$0")/test-lib.sh"
 
 CUTS=${MAKINI_POWER_CUTS:-3}
@@ -33,7 +34,7 @@ TEETH_CUTS=${MAKINI_POWER_CUTS_TEETH:-1}
 SEND_SECONDS=1
 # Seconds of draining within which the queue's cut falls.
 DRAIN_SECONDS=0.8
-FILESYSTEMS="xfs ext4"
+FILESYSTEMS=${MAKINI_POWER_CUT_FS:-xfs ext4}
 
 if [ "$(id -u)" != 0 ]; then
 	test_skip 'power cuts need root (loop devices, mount)'
