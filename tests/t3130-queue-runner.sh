@@ -124,12 +124,16 @@ test_expect_success 'HOOK_CONCURRENCY=1 (the default): one instance at a time, o
 test_expect_success 'HOOK_CONCURRENCY=2 holds across runners and drains, and is reached' '
 	queue_fresh_runner && counting_hook default &&
 	printf "{\"event\":\"sites.updated\"}" >site.json &&
-	for i in 1 2 3 4; do
-		cgi_post loc.json MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 &&
-		cgi_post site.json MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 || return 1
+	# Six wait, stored without a runner, for three drains to start on at
+	# once; two more come in queue mode meanwhile, with their runners.
+	for i in 1 2 3; do
+		cgi_post loc.json MAKINI_WEBHOOK_MODE=spool &&
+		cgi_post site.json MAKINI_WEBHOOK_MODE=spool || return 1
 	done &&
 	(drain MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 & drain MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 &
-	 drain MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 & wait) &&
+	 drain MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 &
+	 cgi_post loc.json MAKINI_WEBHOOK_HOOK_CONCURRENCY=2 &&
+	 cgi_post site.json MAKINI_WEBHOOK_HOOK_CONCURRENCY=2; wait) &&
 	wait_for sh -c "[ \$(ls spool/locations/cur spool/sites/cur | grep -c json) = 8 ]" &&
 	[ "$(wc -l <seen/concurrency)" = 8 ] &&
 	[ "$(sort -n seen/concurrency | tail -n 1)" = 2 ]
