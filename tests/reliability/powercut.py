@@ -37,6 +37,8 @@ import sys
 import threading
 import time
 
+# client.py is imported from beside this file, leaving no __pycache__.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import client  # noqa: E402
 
