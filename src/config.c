@@ -103,6 +103,17 @@ number_var(struct config *cfg, char *const *base, char *const *overlay,
 		     name, min, max);
 }
 
+/* number_var() for an unsigned field, which keeps its default if unset. */
+static void
+unsigned_var(struct config *cfg, char *const *base, char *const *overlay,
+	     const char *name, unsigned min, unsigned max, unsigned *field)
+{
+	unsigned long n = *field;
+
+	number_var(cfg, base, overlay, name, min, max, &n);
+	*field = (unsigned)n;
+}
+
 static char *
 path_var(struct config *cfg, char *const *base, char *const *overlay,
 	 const char *name, const char *fallback)
@@ -401,21 +412,16 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	n = cfg->max_body;
 	number_var(cfg, base, overlay, "MAX_BODY", 1, MAX_BODY_LIMIT, &n);
 	cfg->max_body = n;
-	n = cfg->hook_timeout;
-	number_var(cfg, base, overlay, "HOOK_TIMEOUT", 1, 3600, &n);
-	cfg->hook_timeout = (unsigned)n;
-	n = cfg->max_attempts;
-	number_var(cfg, base, overlay, "MAX_ATTEMPTS", 1, 1000, &n);
-	cfg->max_attempts = (unsigned)n;
-	n = cfg->retry_delay;
-	number_var(cfg, base, overlay, "RETRY_DELAY", 0, 86400, &n);
-	cfg->retry_delay = (unsigned)n;
-	n = cfg->claim_timeout;
-	number_var(cfg, base, overlay, "CLAIM_TIMEOUT", 1, 86400, &n);
-	cfg->claim_timeout = (unsigned)n;
-	n = cfg->hook_concurrency;
-	number_var(cfg, base, overlay, "HOOK_CONCURRENCY", 1, 64, &n);
-	cfg->hook_concurrency = (unsigned)n;
+	unsigned_var(cfg, base, overlay, "HOOK_TIMEOUT", 1, 3600,
+		     &cfg->hook_timeout);
+	unsigned_var(cfg, base, overlay, "MAX_ATTEMPTS", 1, 1000,
+		     &cfg->max_attempts);
+	unsigned_var(cfg, base, overlay, "RETRY_DELAY", 0, 86400,
+		     &cfg->retry_delay);
+	unsigned_var(cfg, base, overlay, "CLAIM_TIMEOUT", 1, 86400,
+		     &cfg->claim_timeout);
+	unsigned_var(cfg, base, overlay, "HOOK_CONCURRENCY", 1, 64,
+		     &cfg->hook_concurrency);
 	n = (unsigned long)cfg->fsync;
 	number_var(cfg, base, overlay, "FSYNC", 0, 1, &n);
 	cfg->fsync = (int)n;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 static int
 is_lower(char c)
 {
@@ -100,18 +102,6 @@ event_normalise(const char *raw, size_t len, struct event *ev)
 	return 0;
 }
 
-static int
-hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Tells whether the JSON string whose text (quotes excluded) is s[0..len)
  * decodes to "event". Only \uXXXX can stand for a letter: every other
@@ -132,7 +122,7 @@ key_is_event(const char *s, size_t len)
 			if (i + 5 > len || s[i] != 'u')
 				return 0;
 			for (size_t k = 1; k <= 4; k++)
-				v = v * 16 + hex_value(s[i + k]);
+				v = v * 16 + hex_digit((unsigned char)s[i + k]);
 			c = v;
 			i += 5;
 		}

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hex.h"
+
 #define HEX_LEN (2 * SIG_LEN)
 #define BASE64_LEN 44 /* 4 * ceil(32 / 3), with one "=" of padding */
 
@@ -22,18 +24,6 @@ sig_init(void)
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	return 0;
-}
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int
@@ -56,8 +46,8 @@ static int
 decode_hex(const char *s, unsigned char out[SIG_LEN])
 {
 	for (size_t i = 0; i < SIG_LEN; i++) {
-		int hi = hex_value((unsigned char)s[2 * i]);
-		int lo = hex_value((unsigned char)s[2 * i + 1]);
+		int hi = hex_digit((unsigned char)s[2 * i]);
+		int lo = hex_digit((unsigned char)s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
