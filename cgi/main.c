@@ -109,6 +109,16 @@ serve(int fastcgi)
 	cfg = config_for_request(environ);
 	handle_request(&req, cfg, &ev, &rep);
 	len = reply_render(&rep, out, sizeof(out));
+	if (len == 0) {
+		/* Never an empty answer: one that cannot be rendered is a 500. */
+		int head_only = rep.head_only;
+
+		memset(&rep, 0, sizeof(rep));
+		rep.head_only = head_only;
+		reply_set(&rep, STATUS_INTERNAL_ERROR, "internal error");
+		rep.detail = "the answer did not fit its buffer";
+		len = reply_render(&rep, out, sizeof(out));
+	}
 	FCGI_fwrite(out, 1, len, FCGI_stdout);
 	log_unflushed = 1;
 	log_request(&req, &rep, &start);

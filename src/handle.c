@@ -19,8 +19,7 @@ health(const struct config *cfg, struct reply *rep)
 	if (!cfg->usable) {
 		reply_set(rep, STATUS_UNAVAILABLE, "server misconfigured");
 		rep->detail = cfg->problem;
-	} else if (spool_prepare(cfg->spool, NULL) < 0 ||
-		   access(cfg->spool, W_OK | X_OK) < 0) {
+	} else if (spool_ready(cfg->spool) < 0) {
 		reply_set(rep, STATUS_UNAVAILABLE, "spool unavailable");
 		rep->detail = strerror(errno);
 	} else {

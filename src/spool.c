@@ -509,3 +509,27 @@ spool_event_id(const char *name, char id[ID_LEN_MAX + 1])
 	id[len - 5] = '\0';
 	return 1;
 }
+
+int
+spool_ready(const char *root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(path, sizeof(path), "%s", root) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* The root, or the nearest directory above it that exists. */
+	while (stat(path, &st) < 0) {
+		if (errno != ENOENT || !(slash = strrchr(path, '/')))
+			return -1;
+		slash[slash == path] = '\0';
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return access(path, W_OK | X_OK);
+}

@@ -35,6 +35,14 @@ enum status spool_store(const char *root, const char *type, const char *id,
 int spool_prepare(const char *root, const char *type);
 
 /*
+ * Whether events could be stored below root now, without making it: the
+ * root, or the nearest directory above it where it does not exist yet,
+ * is a directory we can write and search. Returns 0, or -1 with errno set.
+ * For the health check, which creates nothing.
+ */
+int spool_ready(const char *root);
+
+/*
  * A type's directories, each opened below the spool root with O_NOFOLLOW:
  * every queue operation works relative to these descriptors, so a link
  * planted in the spool, or a directory swapped for one while a hook runs,

@@ -245,6 +245,16 @@ test_expect_success 'an unwritable spool answers 503 with Retry-After' '
 	expect_status 503
 '
 
+test_expect_success 'the health check creates nothing, and sees an unusable spool' '
+	rm -rf fresh &&
+	cgi_request GET /dev/null MAKINI_WEBHOOK_SPOOL="$TRASH/fresh/spool" &&
+	expect_status 200 && [ ! -e fresh ] &&
+	mkdir fresh && echo x >fresh/spool &&
+	cgi_request GET /dev/null MAKINI_WEBHOOK_SPOOL="$TRASH/fresh/spool" &&
+	expect_status 503 && grep -q "spool unavailable (Not a directory)" err &&
+	rm -rf fresh
+'
+
 test_expect_success 'no answer or log line holds the secret, a signature or a path' '
 	cgi_post event.json && cgi_post event.json MAKINI_WEBHOOK_MAX_BODY=x &&
 	cgi_request POST event.json HTTP_X_WEBHOOK_SIGNATURE=deadbeef &&
