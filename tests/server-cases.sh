@@ -8,9 +8,7 @@ SV_SRCDIR=$SRCDIR
 . "$SRCDIR/tests/servers.sh"
 
 # The tests must not pick up a configuration from the caller's environment.
-for sc_var in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z_]*\)=.*/\1/p'); do
-	unset "$sc_var"
-done
+server_env_clear
 
 SERVER_DIR=$TRASH/server
 SECRET='test secret with spaces & symbols'

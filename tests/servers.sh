@@ -49,6 +49,14 @@ SV_APACHE_MODULES=/usr/lib/apache2/modules
 SV_START_TIMEOUT=${SV_START_TIMEOUT:-15}
 SV_STOP_TIMEOUT=${SV_STOP_TIMEOUT:-10}
 
+# Unsets every MAKINI_WEBHOOK_* variable of the caller's environment: a
+# test must not pick up a configuration from whoever runs it.
+server_env_clear() {
+	for sv_var in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z_]*\)=.*/\1/p'); do
+		unset "$sv_var"
+	done
+}
+
 # The user the receiver runs as.
 sv_user() {
 	if [ "$(id -u)" = 0 ]; then echo www-data; else id -un; fi

@@ -6,9 +6,7 @@
 SV_SRCDIR=$SRCDIR
 . "$SRCDIR/tests/servers.sh"
 
-for var in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z_]*\)=.*/\1/p'); do
-	unset "$var"
-done
+server_env_clear
 SECRET=burst-secret
 printf '%s' "$SECRET" >secret
 SV_BIN=$BIN SV_SPOOL=$TRASH/spool SV_SECRET_FILE=$TRASH/secret

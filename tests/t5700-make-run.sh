@@ -6,9 +6,7 @@
 SV_SRCDIR=$SRCDIR
 . "$SRCDIR/tests/servers.sh"
 
-for var in $(env | sed -n 's/^\(MAKINI_WEBHOOK_[A-Z_]*\)=.*/\1/p'); do
-	unset "$var"
-done
+server_env_clear
 
 # run_start NAME [VAR=value ...]: starts tests/run.sh with its state in
 # ./NAME and the assignments in its environment, and waits until it serves.
