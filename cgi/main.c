@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "env.h"
 #include "handle.h"
 #include "hook.h"
 #include "log.h"
@@ -133,7 +134,7 @@ serve(int fastcgi)
 		else
 			FCGI_fflush(FCGI_stdout);
 		log_set_sink(NULL);
-		runner_start(cfg, ev.entity, kept, config_process_env());
+		runner_start(cfg, ev.entity, kept, env_process());
 		log_set_sink(fcgi_log_sink);
 		hook_env_free(kept);
 	}
@@ -173,7 +174,7 @@ main(int argc, char **argv)
 	}
 	fastcgi = !FCGX_IsCGI();
 	/* FCGI_Accept() replaces environ with each request's parameters. */
-	config_capture(environ);
+	env_capture(environ);
 	log_set_sink(fcgi_log_sink);
 	while (FCGI_Accept() >= 0)
 		serve(fastcgi);

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
+
 #ifndef MAKINI_DEFAULT_SPOOL
 #define MAKINI_DEFAULT_SPOOL "/var/spool/makini-webhook"
 #endif
@@ -17,7 +19,6 @@
 #define SECRET_MAX 4096       /* bytes in one secret */
 #define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
 #define MAX_BODY_LIMIT (256UL << 20)
-#define CAPTURE_MAX 512       /* process environment entries kept */
 
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
@@ -26,34 +27,31 @@ static const char *const known_names[] = {
 	"HOOK_CONCURRENCY",
 };
 
-static int
-is_config_var(const char *entry)
-{
-	return strncmp(entry, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0;
-}
-
-/* The value of CONFIG_PREFIX name in env, or NULL. */
+/*
+ * The value of CONFIG_PREFIX name in env, or NULL. An empty value counts
+ * as unset: environment files and server configurations often leave an
+ * unused variable empty.
+ */
 static const char *
 env_value(char *const *env, const char *name)
 {
-	size_t plen = sizeof(CONFIG_PREFIX) - 1, nlen = strlen(name);
+	char full[64];
+	const char *v;
 
-	for (; env && *env; env++) {
-		const char *e = *env;
-
-		if (is_config_var(e) && strncmp(e + plen, name, nlen) == 0 &&
-		    e[plen + nlen] == '=')
-			return e + plen + nlen + 1;
-	}
-	return NULL;
+	snprintf(full, sizeof(full), CONFIG_PREFIX "%s", name);
+	v = env_find(env, full);
+	return v && *v ? v : NULL;
 }
 
+/* The request's variables win over the process's, which win over the file's. */
 static const char *
 lookup(char *const *base, char *const *overlay, const char *name)
 {
 	const char *v = env_value(overlay, name);
 
-	return v ? v : env_value(base, name);
+	if (!v)
+		v = env_value(base, name);
+	return v ? v : env_value(env_file()->entries, name);
 }
 
 static void
@@ -372,7 +370,7 @@ check_unknown(struct config *cfg, char *const *env)
 		const char *name = *env + plen;
 		size_t len, i;
 
-		if (!is_config_var(*env))
+		if (!env_is_ours(*env))
 			continue;
 		len = strcspn(name, "=");
 		for (i = 0; i < sizeof(known_names) / sizeof(*known_names); i++)
@@ -401,6 +399,9 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->hook_concurrency = 1;
 	cfg->fsync = 1;
 
+	if (env_file()->problem[0])
+		fail(cfg, "%s", env_file()->problem);
+	check_unknown(cfg, env_file()->entries);
 	check_unknown(cfg, base);
 	check_unknown(cfg, overlay);
 	mode_var(cfg, base, overlay);
@@ -544,27 +545,10 @@ config_recheck_secrets(struct config *cfg)
 	config_reload_secrets(cfg);
 }
 
-/* The captured process environment, and the cached per-request config. */
-static char *captured[CAPTURE_MAX + 1];
+/* The cached per-request config. */
 static struct config cached;
 static char *cached_key;
 static int cache_valid;
-
-void
-config_capture(char *const *process_env)
-{
-	size_t n = 0;
-
-	for (; process_env && *process_env && n < CAPTURE_MAX; process_env++)
-		captured[n++] = strdup(*process_env);
-	captured[n] = NULL;
-}
-
-char *const *
-config_process_env(void)
-{
-	return captured;
-}
 
 /*
  * The request's MAKINI_WEBHOOK_* entries joined with newlines: the cache
@@ -577,14 +561,14 @@ overlay_key(char *const *request_env)
 	char *key, *p;
 
 	for (char *const *e = request_env; e && *e; e++)
-		if (is_config_var(*e))
+		if (env_is_ours(*e))
 			len += strlen(*e) + 1;
 	key = malloc(len);
 	if (!key)
 		return NULL;
 	p = key;
 	for (char *const *e = request_env; e && *e; e++) {
-		if (is_config_var(*e)) {
+		if (env_is_ours(*e)) {
 			size_t l = strlen(*e);
 
 			memcpy(p, *e, l);
@@ -619,7 +603,7 @@ config_for_request(char *const *request_env)
 		config_free(&cached);
 	free_key(cached_key);
 	cached_key = key;
-	config_load(&cached, captured, request_env);
+	config_load(&cached, env_process(), request_env);
 	if (!key)
 		fail(&cached, "out of memory");
 	cache_valid = key != NULL;

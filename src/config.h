@@ -83,15 +83,6 @@ int config_reload_secrets(struct config *cfg);
 void config_recheck_secrets(struct config *cfg);
 
 /*
- * Copies the process environment. Call it once before the first
- * FCGI_Accept(), which replaces environ with each request's parameters.
- */
-void config_capture(char *const *process_env);
-
-/* The environment config_capture() kept, for hooks' MAKINI_WEBHOOK_HOOK_ENV. */
-char *const *config_process_env(void);
-
-/*
  * The configuration for one request: the captured process environment
  * overlaid by the request's MAKINI_WEBHOOK_* parameters. It is parsed again
  * only when those parameters differ from the previous request's, so a

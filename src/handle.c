@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "hook.h"
 #include "id.h"
 #include "sig.h"
@@ -60,7 +61,7 @@ run_hook(const struct request *req, const struct config *cfg,
 	char path[4096], key[DELIVERY_KEY_LEN + 1];
 	struct hook_call call = {
 		.event = ev, .id = rep->id, .attempt = 1, .delivery_key = key,
-		.env_first = req->env, .env_second = config_process_env(),
+		.env_first = req->env, .env_second = env_process(),
 	};
 	int input, found = hook_find(cfg->hooks, ev, path, sizeof(path));
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "log.h"
 
 #define HOOK_ENV_MAX 48      /* entries in a hook's environment */
@@ -81,17 +82,6 @@ hook_input_from_memory(const void *data, size_t len)
 	return fd;
 }
 
-static const char *
-env_lookup(char *const *env, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (; env && *env; env++)
-		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
-			return *env + len + 1;
-	return NULL;
-}
-
 /* Formats "NAME=value" into a fresh string added to envp. */
 static void
 env_add(char **envp, size_t *n, const char *name, const char *value)
@@ -129,10 +119,10 @@ build_env(const struct config *cfg, const struct hook_call *call,
 
 	for (const char *const *names = cfg->hook_env_names; *names; names++) {
 		const char *name = *names;
-		const char *value = env_lookup(call->env_first, name);
+		const char *value = env_find(call->env_first, name);
 
 		if (!value)
-			value = env_lookup(call->env_second, name);
+			value = env_find(call->env_second, name);
 		if (!value)
 			continue;
 		if (strcmp(name, "PATH") == 0)
@@ -160,7 +150,7 @@ hook_env_keep(const char *const *names, char *const *env)
 	if (!kept)
 		return NULL;
 	for (; *names && n < HOOK_ENV_MAX; names++) {
-		const char *value = env_lookup(env, *names);
+		const char *value = env_find(env, *names);
 
 		if (value && asprintf(&kept[n], "%s=%s", *names, value) >= 0)
 			n++;

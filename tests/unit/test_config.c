@@ -76,16 +76,23 @@ test_values(void)
 						 "MAKINI_WEBHOOK_MODE=hook",
 						 "MAKINI_WEBHOOK_HOOKS=/tmp"), NULL));
 	CHECK("empty secret", !usable(ENV("MAKINI_WEBHOOK_SECRET="), NULL));
-	CHECK("empty spool", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
-					 "MAKINI_WEBHOOK_SPOOL="), NULL));
+	/* An empty variable is an unset one. */
+	CHECK("empty spool is the default", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+						      "MAKINI_WEBHOOK_SPOOL="), NULL));
+	CHECK("empty secret beside a secret file",
+	      usable(ENV("MAKINI_WEBHOOK_SECRET=",
+			 "MAKINI_WEBHOOK_SECRET_FILE=/etc/hostname"), NULL));
+	CHECK("empty overlay leaves the base's value",
+	      usable(ENV("MAKINI_WEBHOOK_SECRET=s"),
+		     ENV("MAKINI_WEBHOOK_SECRET=")));
 	CHECK("secret and file", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
 					     "MAKINI_WEBHOOK_SECRET_FILE=/x"), NULL));
 	CHECK("missing secret file",
 	      !usable(ENV("MAKINI_WEBHOOK_SECRET_FILE=/nonexistent/secret"), NULL));
 	CHECK("bad allow-list", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
 					    "MAKINI_WEBHOOK_ALLOW_FROM=10.0.0.0/33"), NULL));
-	CHECK("empty allow-list", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",
-					      "MAKINI_WEBHOOK_ALLOW_FROM="), NULL));
+	CHECK("empty allow-list is none", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
+						    "MAKINI_WEBHOOK_ALLOW_FROM="), NULL));
 
 	/* The overlay (a request's variables) wins over the base. */
 	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s", "MAKINI_WEBHOOK_SPOOL=/a"),
