@@ -17,9 +17,7 @@
 #include "config.h"
 #include "env.h"
 #include "handle.h"
-#include "hook.h"
 #include "log.h"
-#include "runner.h"
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
@@ -86,17 +84,32 @@ log_request(const struct request *req, const struct reply *rep,
 		 rep->detail ? ")" : "", elapsed_ms(start));
 }
 
+/* Ends the answer; the request's error stream goes with it. */
+static void
+finish_fastcgi(void)
+{
+	FCGI_Finish();
+	log_set_sink(NULL);
+}
+
+static void
+finish_cgi(void)
+{
+	FCGI_fflush(FCGI_stdout);
+	log_set_sink(NULL);
+}
+
 /*
- * Serves one request. In queue mode the event just stored goes to a
- * runner once the answer is finished, so the client's latency never
- * includes the hook and the next accept never waits for it.
+ * Serves one request. What follows the answer (queue mode's runner) comes
+ * after it is finished, so the client's latency never includes a hook and
+ * the next accept never waits for one.
  */
 static void
 serve(int fastcgi)
 {
 	struct timespec start;
 	struct request req;
-	struct config *cfg;
+	const struct config *cfg;
 	struct event ev;
 	struct reply rep;
 	char out[1024];
@@ -125,19 +138,9 @@ serve(int fastcgi)
 	log_request(&req, &rep, &start);
 	log_unflushed = 0;
 
-	if (cfg->mode == MODE_QUEUE && rep.status == STATUS_OK && rep.id[0]) {
-		/* FCGI_Finish() frees the request's parameters. */
-		char **kept = hook_env_keep(cfg->hook_env_names, environ);
-
-		if (fastcgi)
-			FCGI_Finish();
-		else
-			FCGI_fflush(FCGI_stdout);
-		log_set_sink(NULL);
-		runner_start(cfg, ev.entity, kept, env_process());
-		log_set_sink(fcgi_log_sink);
-		hook_env_free(kept);
-	}
+	handle_after_answer(cfg, &ev, environ,
+			    fastcgi ? finish_fastcgi : finish_cgi);
+	log_set_sink(fcgi_log_sink);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "admin.h"
@@ -62,9 +63,9 @@ sign(char *const *env)
 	int rc = 1;
 
 	config_load(&cfg, env, NULL);
-	if (cfg.secret_count == 0) {
+	if (cfg.secrets->state != SECRETS_READY) {
 		fprintf(stderr, "makini-webhook: cannot sign: %s\n",
-			cfg.usable ? "no secret" : cfg.problem);
+			cfg.secrets->problem);
 		goto out;
 	}
 	for (;;) {
@@ -89,7 +90,8 @@ sign(char *const *env)
 			strerror(errno));
 		goto out;
 	}
-	if (sig_hmac(cfg.secrets[0].bytes, cfg.secrets[0].len, buf, len, mac) < 0) {
+	if (sig_hmac(cfg.secrets->secret[0].bytes, cfg.secrets->secret[0].len,
+		     buf, len, mac) < 0) {
 		fprintf(stderr, "makini-webhook: cannot compute the HMAC\n");
 		goto out;
 	}
@@ -100,160 +102,6 @@ out:
 	free(buf);
 	config_free(&cfg);
 	return rc;
-}
-
-/* Creates and removes a file in dir: proof that events can be written. */
-static int
-probe_write(int dir, const char *name)
-{
-	int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-					   O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return unlinkat(dir, name, 0);
-}
-
-static int
-probe_write_path(const char *path)
-{
-	char name[64];
-	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (dir < 0)
-		return -1;
-	snprintf(name, sizeof(name), ".check-%ld", (long)getpid());
-	rc = probe_write(dir, name);
-	close(dir);
-	return rc;
-}
-
-struct type_check {
-	int types, bad;
-};
-
-/*
- * tmp/ and new/ of every type must share a file system, or the link
- * that publishes an event would fail, and tmp/ must be writable.
- */
-static int
-check_type(const char *type, struct spool_type *t, void *ctx)
-{
-	struct type_check *tc = ctx;
-	struct stat st_tmp, st_new;
-	char name[64];
-
-	if (!t) {
-		printf("spool:   %s: a link or a file where a directory "
-		       "belongs\n", type);
-		tc->bad = 1;
-		return 0;
-	}
-	if (t->tmp < 0 || t->new < 0 || fstat(t->tmp, &st_tmp) < 0 ||
-	    fstat(t->new, &st_new) < 0) {
-		printf("spool:   %s: tmp/ or new/ is missing\n", type);
-		tc->bad = 1;
-		return 0;
-	}
-	tc->types++;
-	snprintf(name, sizeof(name), ".check-%ld", (long)getpid());
-	if (st_tmp.st_dev != st_new.st_dev) {
-		printf("spool:   %s: tmp/ and new/ are on different file "
-		       "systems\n", type);
-		tc->bad = 1;
-	} else if (probe_write(t->tmp, name) < 0) {
-		printf("spool:   %s/tmp: not writable: %s\n", type,
-		       strerror(errno));
-		tc->bad = 1;
-	}
-	return 0;
-}
-
-static int
-check_types(const char *root)
-{
-	struct type_check tc = { 0, 0 };
-
-	if (spool_each_type(root, 0, check_type, &tc) < 0)
-		return -1;
-	printf("spool:   %d event type%s checked\n", tc.types,
-	       tc.types == 1 ? "" : "s");
-	return tc.bad ? -1 : 0;
-}
-
-/*
- * A name in HOOK_ENV that this environment lacks reaches no hook: often a
- * variable set for the shell but not for the server, or a typo.
- */
-static void
-warn_unset_hook_env(const char *const *names, char *const *env)
-{
-	for (; *names; names++) {
-		size_t len = strlen(*names);
-		char *const *e = env;
-
-		while (e && *e && !(strncmp(*e, *names, len) == 0 &&
-				    (*e)[len] == '='))
-			e++;
-		if (!e || !*e)
-			printf("warning: %s, named in " CONFIG_PREFIX
-			       "HOOK_ENV, is not set here, so hooks will not "
-			       "get it\n", *names);
-	}
-}
-
-static int
-check(char *const *env)
-{
-	static const char *const mode_names[] = { "spool", "hook", "queue" };
-	struct config cfg;
-	struct stat st;
-	int usable = 1;
-
-	config_load(&cfg, env, NULL);
-	printf("makini-webhook %s\n", MAKINI_VERSION);
-	if (!cfg.usable) {
-		printf("config:  %s\n", cfg.problem);
-		usable = 0;
-	} else {
-		printf("config:  ok, mode %s, max body %zu bytes, fsync %s\n",
-		       mode_names[cfg.mode], cfg.max_body,
-		       cfg.fsync ? "on" : "off");
-		printf("secret:  %s\n", cfg.secret_count == 2
-				? "current and previous" : "current");
-	}
-	if (cfg.spool) {
-		if (spool_prepare(cfg.spool, NULL) < 0) {
-			printf("spool:   %s: cannot create: %s\n", cfg.spool,
-			       strerror(errno));
-			usable = 0;
-		} else if (probe_write_path(cfg.spool) < 0) {
-			printf("spool:   %s: not writable: %s\n", cfg.spool,
-			       strerror(errno));
-			usable = 0;
-		} else {
-			printf("spool:   %s: writable\n", cfg.spool);
-			if (check_types(cfg.spool) < 0)
-				usable = 0;
-		}
-	}
-	if (cfg.hooks && cfg.mode != MODE_SPOOL) {
-		if (stat(cfg.hooks, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			printf("hooks:   %s: not a directory\n", cfg.hooks);
-			usable = 0;
-		} else if (access(cfg.hooks, X_OK) < 0) {
-			printf("hooks:   %s: cannot be searched: %s\n",
-			       cfg.hooks, strerror(errno));
-			usable = 0;
-		} else {
-			printf("hooks:   %s\n", cfg.hooks);
-		}
-		warn_unset_hook_env(cfg.hook_env_names, env);
-	}
-	printf("usable:  %s\n", usable ? "yes" : "no");
-	config_free(&cfg);
-	return usable ? 0 : 1;
 }
 
 /*
@@ -311,8 +159,10 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 				"queue.log in the spool: %s\n",
 				strerror(errno));
 	}
-	if (!cfg->usable && !cfg->only_secret_missing) {
-		fprintf(stderr, "makini-webhook: %s\n", cfg->problem);
+	/* No secret is fine here; a broken one is still a mistake. */
+	if (cfg->problem_count > 0 || (cfg->secrets->state != SECRETS_READY &&
+				       cfg->secrets->state != SECRETS_NONE)) {
+		fprintf(stderr, "makini-webhook: %s\n", config_problem(cfg));
 		return -1;
 	}
 	if (need_hooks && cfg->mode != MODE_QUEUE) {
@@ -434,7 +284,7 @@ cli_main(int argc, char **argv, char *const *env)
 	if (strcmp(argv[1], "sign") == 0)
 		return too_many(argc, 2, argv) ? 2 : sign(env);
 	if (strcmp(argv[1], "check") == 0)
-		return too_many(argc, 2, argv) ? 2 : check(env);
+		return too_many(argc, 2, argv) ? 2 : check_main(env);
 	if (strcmp(argv[1], "drain") == 0)
 		return too_many(argc, 2, argv) ? 2 : drain(env);
 	if (strcmp(argv[1], "status") == 0) {

@@ -1,24 +1,29 @@
+/*
+ * The configuration: MAKINI_WEBHOOK_* variables turned into a struct
+ * config, every problem named, decided once per process (or per change
+ * of a request's variables) and not changed after.
+ */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "env.h"
 
 #ifndef MAKINI_DEFAULT_SPOOL
 #define MAKINI_DEFAULT_SPOOL "/var/spool/makini-webhook"
 #endif
 
-#define SECRET_MAX 4096       /* bytes in one secret */
 #define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
 #define MAX_BODY_LIMIT (256UL << 20)
+#define OVERLAY_MAX 64        /* a request's MAKINI_WEBHOOK_* parameters */
 
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
@@ -55,38 +60,27 @@ lookup(char *const *base, char *const *overlay, const char *name)
 }
 
 static void
-fail(struct config *cfg, const char *fmt, ...)
+problem(struct config *cfg, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records a problem; past CONFIG_PROBLEMS_MAX the last slot says so. */
+static void
+problem(struct config *cfg, const char *path, const char *fmt, ...)
 {
+	struct config_problem *p;
 	va_list ap;
 
-	if (!cfg->usable)
-		return; /* keep the first problem */
-	cfg->usable = 0;
-	va_start(ap, fmt);
-	vsnprintf(cfg->problem, sizeof(cfg->problem), fmt, ap);
-	va_end(ap);
-}
-
-/* Parses a decimal in [min, max], strtonum-style: digits only. */
-static int
-parse_number(const char *s, unsigned long min, unsigned long max,
-	     unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (ULONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
+	if (cfg->problem_count == CONFIG_PROBLEMS_MAX) {
+		p = &cfg->problems[CONFIG_PROBLEMS_MAX - 1];
+		snprintf(p->text, sizeof(p->text), "and more problems");
+		p->path = NULL;
+		return;
 	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	p = &cfg->problems[cfg->problem_count++];
+	p->path = path;
+	va_start(ap, fmt);
+	vsnprintf(p->text, sizeof(p->text), fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -95,10 +89,13 @@ number_var(struct config *cfg, char *const *base, char *const *overlay,
 	   unsigned long *out)
 {
 	const char *v = lookup(base, overlay, name);
+	unsigned long long n;
 
-	if (v && parse_number(v, min, max, out) < 0)
-		fail(cfg, CONFIG_PREFIX "%s is not a whole number from %lu to %lu",
-		     name, min, max);
+	if (v && (decimal_parse(v, max, &n) != 0 || n < min))
+		problem(cfg, NULL, CONFIG_PREFIX "%s is not a whole number "
+			"from %lu to %lu", name, min, max);
+	else if (v)
+		*out = (unsigned long)n;
 }
 
 /* number_var() for an unsigned field, which keeps its default if unset. */
@@ -122,113 +119,11 @@ path_var(struct config *cfg, char *const *base, char *const *overlay,
 		v = fallback;
 	if (!v)
 		return NULL;
-	if (!*v || strlen(v) > PATH_VALUE_MAX) {
-		fail(cfg, CONFIG_PREFIX "%s is empty or too long", name);
+	if (strlen(v) > PATH_VALUE_MAX) {
+		problem(cfg, NULL, CONFIG_PREFIX "%s is too long", name);
 		return NULL;
 	}
 	return strdup(v);
-}
-
-/*
- * Reads a secret file: at most SECRET_MAX bytes, one trailing newline
- * ("\n" or "\r\n") stripped. Returns 0, or -1 with a reason in *why.
- */
-static int
-read_secret_file(const char *path, struct secret *secret, struct stat *seen,
-		 const char **why)
-{
-	unsigned char buf[SECRET_MAX + 2];
-	size_t len = 0;
-	ssize_t n;
-	int fd, rc = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		*why = strerror(errno);
-		return -1;
-	}
-	if (fstat(fd, seen) < 0) {
-		*why = strerror(errno);
-		goto out;
-	}
-	while (len < sizeof(buf) &&
-	       (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			*why = strerror(errno);
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (len == 0) {
-		*why = "the file is empty";
-		goto out;
-	}
-	if (len > SECRET_MAX) {
-		*why = "the file is longer than 4096 bytes";
-		goto out;
-	}
-	secret->bytes = malloc(len);
-	if (!secret->bytes) {
-		*why = "out of memory";
-		goto out;
-	}
-	memcpy(secret->bytes, buf, len);
-	secret->len = len;
-	rc = 0;
-out:
-	explicit_bzero(buf, sizeof(buf));
-	close(fd);
-	return rc;
-}
-
-/* Loads one secret, given directly or as a file, into the next free slot. */
-static void
-secret_var(struct config *cfg, char *const *base, char *const *overlay,
-	   const char *name, const char *file_name)
-{
-	const char *value = lookup(base, overlay, name);
-	const char *file = lookup(base, overlay, file_name);
-	struct secret *secret = &cfg->secrets[cfg->secret_count];
-	struct secret_origin *origin = &cfg->origins[cfg->secret_count];
-	const char *why;
-
-	if (value && file) {
-		fail(cfg, "set either " CONFIG_PREFIX "%s or " CONFIG_PREFIX
-		     "%s, not both", name, file_name);
-		return;
-	}
-	if (value) {
-		size_t len = strlen(value);
-
-		if (len == 0 || len > SECRET_MAX) {
-			fail(cfg, CONFIG_PREFIX "%s is empty or longer than "
-			     "4096 bytes", name);
-			return;
-		}
-		secret->bytes = malloc(len);
-		if (!secret->bytes) {
-			fail(cfg, "out of memory");
-			return;
-		}
-		memcpy(secret->bytes, value, len);
-		secret->len = len;
-		cfg->secret_count++;
-	} else if (file) {
-		if (read_secret_file(file, secret, &origin->seen, &why) < 0) {
-			fail(cfg, "cannot read the file named by " CONFIG_PREFIX
-			     "%s: %s", file_name, why);
-			return;
-		}
-		origin->file = strdup(file);
-		origin->var = file_name;
-		cfg->secret_count++;
-	}
 }
 
 static void
@@ -244,78 +139,24 @@ mode_var(struct config *cfg, char *const *base, char *const *overlay)
 	else if (strcmp(v, "queue") == 0)
 		cfg->mode = MODE_QUEUE;
 	else
-		fail(cfg, CONFIG_PREFIX "MODE must be spool, hook or queue");
+		problem(cfg, NULL, CONFIG_PREFIX "MODE must be spool, hook or "
+			"queue");
 }
 
-/* Names a hook's environment sets itself. */
-static const char *const hook_own_names[] = {
-	"MAKINI_EVENT", "MAKINI_ENTITY", "MAKINI_ACTION", "MAKINI_EVENT_ID",
-	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE", "MAKINI_DELIVERY_KEY",
-};
-
-static int
-is_reserved_for_hooks(const char *name, size_t len)
-{
-	static const char signature[] = "HTTP_X_WEBHOOK_SIGNATURE";
-
-	if (len >= sizeof(CONFIG_PREFIX) - 1 &&
-	    strncmp(name, CONFIG_PREFIX, sizeof(CONFIG_PREFIX) - 1) == 0)
-		return 1;
-	if (len == sizeof(signature) - 1 && strncmp(name, signature, len) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
-		if (strlen(hook_own_names[i]) == len &&
-		    strncmp(name, hook_own_names[i], len) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * MAKINI_WEBHOOK_HOOK_ENV names variables to pass to hooks: plain names,
- * never one of our own, so that no secret reaches a hook.
- */
 static void
 hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 {
 	const char *v = lookup(base, overlay, "HOOK_ENV");
-	size_t names = 0;
 
 	cfg->hook_env = strdup(v ? v : "");
-	if (!v)
-		return;
-	if (strlen(v) > HOOK_ENV_TEXT_MAX) {
-		fail(cfg, CONFIG_PREFIX "HOOK_ENV is longer than %d bytes",
-		     HOOK_ENV_TEXT_MAX);
-		return;
-	}
-	for (const char *p = v; *p;) {
-		size_t len = strcspn(p, ",");
-
-		if (len == 0 || (p[0] >= '0' && p[0] <= '9') ||
-		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			      "0123456789_") < len ||
-		    is_reserved_for_hooks(p, len) ||
-		    ++names > HOOK_ENV_NAMES_MAX) {
-			fail(cfg, CONFIG_PREFIX "HOOK_ENV must list at most %d "
-			     "variable names, comma-separated, none of them "
-			     CONFIG_PREFIX "*, a MAKINI_EVENT* variable or "
-			     "the signature",
-			     HOOK_ENV_NAMES_MAX);
-			return;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	names = 0;
-	for (char *p = cfg->hook_env; p && *p; p++) {
-		cfg->hook_env_names[names++] = p;
-		p += strcspn(p, ",");
-		if (!*p)
-			break;
-		*p = '\0';
-	}
-	cfg->hook_env_names[names] = NULL;
+	if (!cfg->hook_env)
+		problem(cfg, NULL, "out of memory");
+	else if (hook_env_parse(cfg->hook_env, cfg->hook_env_names) < 0)
+		problem(cfg, NULL, CONFIG_PREFIX "HOOK_ENV must list at most %d "
+			"variable names, comma-separated, in at most %d bytes, "
+			"none of them " CONFIG_PREFIX "*, a MAKINI_EVENT* "
+			"variable or the signature", HOOK_ENV_NAMES_MAX,
+			HOOK_ENV_TEXT_MAX);
 }
 
 /*
@@ -345,19 +186,17 @@ hooks_dir_var(struct config *cfg)
 {
 	struct stat st;
 
-	if (!cfg->hooks) {
-		fail(cfg, CONFIG_PREFIX "HOOKS is required in modes hook "
-		     "and queue");
-	} else if (stat(cfg->hooks, &st) < 0) {
-		fail(cfg, "cannot use " CONFIG_PREFIX "HOOKS: %s",
-		     strerror(errno));
-	} else if (!S_ISDIR(st.st_mode)) {
-		fail(cfg, CONFIG_PREFIX "HOOKS is not a directory");
-	} else {
+	if (!cfg->hooks)
+		problem(cfg, NULL, CONFIG_PREFIX "HOOKS is required in modes "
+			"hook and queue");
+	else if (stat(cfg->hooks, &st) < 0)
+		problem(cfg, cfg->hooks, "cannot use " CONFIG_PREFIX "HOOKS: %s",
+			strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		problem(cfg, cfg->hooks, CONFIG_PREFIX "HOOKS is not a "
+			"directory");
+	else
 		make_absolute(&cfg->hooks);
-		return;
-	}
-	cfg->only_secret_missing = 0;
 }
 
 /* A misspelt variable would otherwise be ignored without a word. */
@@ -378,19 +217,23 @@ check_unknown(struct config *cfg, char *const *env)
 			    strncmp(known_names[i], name, len) == 0)
 				break;
 		if (i == sizeof(known_names) / sizeof(*known_names))
-			fail(cfg, "unknown variable " CONFIG_PREFIX "%.*s",
-			     (int)(len > 40 ? 40 : len), name);
+			problem(cfg, NULL, "unknown variable " CONFIG_PREFIX
+				"%.*s", (int)(len > 40 ? 40 : len), name);
 	}
 }
+
+/* What a configuration holds when even its secrets cannot be allocated. */
+static struct secrets no_secrets = { .state = SECRETS_BROKEN,
+				     .problem = "out of memory" };
 
 void
 config_load(struct config *cfg, char *const *base, char *const *overlay)
 {
+	const struct env_file *file = env_file();
 	unsigned long n;
 	const char *v, *why;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->usable = 1;
 	cfg->max_body = 1048576;
 	cfg->hook_timeout = 8;
 	cfg->max_attempts = 10;
@@ -399,13 +242,14 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->hook_concurrency = 1;
 	cfg->fsync = 1;
 
-	if (env_file()->problem[0])
-		fail(cfg, "%s", env_file()->problem);
-	check_unknown(cfg, env_file()->entries);
+	if (file->problem[0])
+		problem(cfg, file->path, "%s", file->problem);
+	check_unknown(cfg, file->entries);
 	check_unknown(cfg, base);
 	check_unknown(cfg, overlay);
 	mode_var(cfg, base, overlay);
 	cfg->spool = path_var(cfg, base, overlay, "SPOOL", MAKINI_DEFAULT_SPOOL);
+	cfg->spool_relative = cfg->spool && cfg->spool[0] != '/';
 	make_absolute(&cfg->spool);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
 	hook_env_var(cfg, base, overlay);
@@ -429,34 +273,39 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 
 	v = lookup(base, overlay, "ALLOW_FROM");
 	if (v) {
-		cfg->allow_set = 1;
+		cfg->allow_from = ALLOW_LISTED;
 		if (allow_parse(&cfg->allow, v, &why) < 0) {
-			fail(cfg, CONFIG_PREFIX "ALLOW_FROM %s", why);
-			cfg->allow_bad = 1;
+			problem(cfg, NULL, CONFIG_PREFIX "ALLOW_FROM %s", why);
+			cfg->allow_from = ALLOW_NONE;
 		}
 	}
 
-	secret_var(cfg, base, overlay, "SECRET", "SECRET_FILE");
-	secret_var(cfg, base, overlay, "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE");
-	if (cfg->usable && cfg->secret_count == 0) {
-		fail(cfg, "no secret: set " CONFIG_PREFIX "SECRET or "
-		     CONFIG_PREFIX "SECRET_FILE");
-		cfg->only_secret_missing = 1;
-	}
 	if (cfg->mode != MODE_SPOOL)
 		hooks_dir_var(cfg);
-	if (!cfg->spool || !cfg->hook_env) {
-		fail(cfg, "out of memory");
-		cfg->only_secret_missing = 0;
+	if (!cfg->spool)
+		problem(cfg, NULL, "out of memory");
+
+	cfg->secrets = calloc(1, sizeof(*cfg->secrets));
+	if (!cfg->secrets) {
+		problem(cfg, NULL, "out of memory");
+		cfg->secrets = &no_secrets;
+		return;
 	}
+	secrets_add(cfg->secrets, "SECRET", lookup(base, overlay, "SECRET"),
+		    "SECRET_FILE", lookup(base, overlay, "SECRET_FILE"));
+	secrets_add(cfg->secrets, "SECRET_PREVIOUS",
+		    lookup(base, overlay, "SECRET_PREVIOUS"),
+		    "SECRET_PREVIOUS_FILE",
+		    lookup(base, overlay, "SECRET_PREVIOUS_FILE"));
+	secrets_finish(cfg->secrets);
 }
 
 void
 config_free(struct config *cfg)
 {
-	for (size_t i = 0; i < SECRETS_MAX; i++) {
-		secret_clear(&cfg->secrets[i]);
-		free(cfg->origins[i].file);
+	if (cfg->secrets && cfg->secrets != &no_secrets) {
+		secrets_free(cfg->secrets);
+		free(cfg->secrets);
 	}
 	free(cfg->spool);
 	free(cfg->hooks);
@@ -464,148 +313,81 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static int
-same_file_state(const struct stat *a, const struct stat *b)
+const char *
+config_problem(const struct config *cfg)
 {
-	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-	       a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	if (cfg->problem_count > 0)
+		return cfg->problems[0].text;
+	if (cfg->secrets->state != SECRETS_READY)
+		return cfg->secrets->problem;
+	return NULL;
 }
 
 /*
- * A secret file that can no longer be read takes its secret with it: a
- * leaked secret is revoked by emptying or removing its file too. The
- * configuration is then unusable (500) until the file is back.
+ * The cached per-request configuration, and a copy of the request
+ * parameters it was loaded with, which may hold a secret.
  */
-static void
-lose_secret(struct config *cfg, size_t i, const char *why)
-{
-	struct secret_origin *origin = &cfg->origins[i];
-
-	if (origin->lost)
-		return;
-	secret_clear(&cfg->secrets[i]);
-	origin->lost = 1;
-	if (cfg->usable) {
-		fail(cfg, "cannot read the file named by " CONFIG_PREFIX "%s: %s",
-		     origin->var, why);
-		cfg->unusable_for_lost_secret = 1;
-	}
-}
-
-int
-config_reload_secrets(struct config *cfg)
-{
-	int changed = 0, lost = 0;
-
-	for (size_t i = 0; i < cfg->secret_count; i++) {
-		struct secret_origin *origin = &cfg->origins[i];
-		struct secret fresh = { 0 };
-		struct stat now;
-		const char *why;
-
-		if (!origin->file)
-			continue;
-		if (stat(origin->file, &now) < 0) {
-			lose_secret(cfg, i, strerror(errno));
-		} else if (origin->lost || !same_file_state(&now, &origin->seen)) {
-			if (read_secret_file(origin->file, &fresh, &now, &why) < 0) {
-				lose_secret(cfg, i, why);
-			} else {
-				secret_clear(&cfg->secrets[i]);
-				cfg->secrets[i] = fresh;
-				origin->seen = now;
-				origin->lost = 0;
-				changed = 1;
-			}
-		}
-		lost |= origin->lost;
-	}
-	if (!lost && cfg->unusable_for_lost_secret) {
-		cfg->usable = 1;
-		cfg->unusable_for_lost_secret = 0;
-		cfg->problem[0] = '\0';
-	}
-	return changed;
-}
-
-void
-config_recheck_secrets(struct config *cfg)
-{
-	struct timespec now;
-
-	if (!cfg->origins[0].file && !cfg->origins[1].file)
-		return;
-	/* The coarse clock is read without a system call. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if ((long long)now.tv_sec == cfg->secrets_checked)
-		return;
-	cfg->secrets_checked = (long long)now.tv_sec;
-	config_reload_secrets(cfg);
-}
-
-/* The cached per-request config. */
 static struct config cached;
-static char *cached_key;
-static int cache_valid;
+static char *cached_overlay[OVERLAY_MAX + 1];
+static int loaded, cache_valid;
 
-/*
- * The request's MAKINI_WEBHOOK_* entries joined with newlines: the cache
- * key. Returns a malloc'd string, or NULL when out of memory.
- */
-static char *
-overlay_key(char *const *request_env)
+/* Succeeds when request_env's MAKINI_WEBHOOK_* entries are the cached ones. */
+static int
+same_overlay(char *const *request_env)
 {
-	size_t len = 1;
-	char *key, *p;
+	size_t n = 0;
 
-	for (char *const *e = request_env; e && *e; e++)
-		if (env_is_ours(*e))
-			len += strlen(*e) + 1;
-	key = malloc(len);
-	if (!key)
-		return NULL;
-	p = key;
 	for (char *const *e = request_env; e && *e; e++) {
-		if (env_is_ours(*e)) {
-			size_t l = strlen(*e);
-
-			memcpy(p, *e, l);
-			p[l] = '\n';
-			p += l + 1;
-		}
+		if (!env_is_ours(*e))
+			continue;
+		if (!cached_overlay[n] || strcmp(*e, cached_overlay[n]) != 0)
+			return 0;
+		n++;
 	}
-	*p = '\0';
-	return key;
+	return cached_overlay[n] == NULL;
 }
 
-/* Keys may hold a secret given per request, so they are wiped. */
 static void
-free_key(char *key)
+forget_overlay(void)
 {
-	if (key) {
-		explicit_bzero(key, strlen(key));
-		free(key);
+	for (char **e = cached_overlay; *e; e++) {
+		explicit_bzero(*e, strlen(*e));
+		free(*e);
+		*e = NULL;
 	}
 }
 
-struct config *
+/* Keeps a copy of the request's entries. Returns 0, or -1 when it cannot. */
+static int
+keep_overlay(char *const *request_env)
+{
+	size_t n = 0;
+
+	for (char *const *e = request_env; e && *e; e++) {
+		if (!env_is_ours(*e))
+			continue;
+		if (n == OVERLAY_MAX || !(cached_overlay[n] = strdup(*e))) {
+			forget_overlay();
+			return -1;
+		}
+		n++;
+	}
+	return 0;
+}
+
+const struct config *
 config_for_request(char *const *request_env)
 {
-	char *key = overlay_key(request_env);
-
-	if (cache_valid && key && strcmp(key, cached_key) == 0) {
-		free_key(key);
+	if (cache_valid && same_overlay(request_env))
 		return &cached;
-	}
-	if (cache_valid)
+	if (loaded)
 		config_free(&cached);
-	free_key(cached_key);
-	cached_key = key;
+	forget_overlay();
 	config_load(&cached, env_process(), request_env);
-	if (!key)
-		fail(&cached, "out of memory");
-	cache_valid = key != NULL;
+	loaded = 1;
+	cache_valid = keep_overlay(request_env) == 0;
+	if (!cache_valid)
+		problem(&cached, NULL, "too many or too large " CONFIG_PREFIX
+			"* request parameters");
 	return &cached;
 }

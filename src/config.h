@@ -2,42 +2,46 @@
 #define MAKINI_CONFIG_H
 
 #include <stddef.h>
-#include <sys/stat.h>
 
 #include "allow.h"
-#include "sig.h"
+#include "hook_env.h"
+#include "secrets.h"
 
 #define CONFIG_PREFIX "MAKINI_WEBHOOK_"
-#define HOOK_ENV_TEXT_MAX 1024 /* bytes in MAKINI_WEBHOOK_HOOK_ENV */
-#define HOOK_ENV_NAMES_MAX 32  /* names in it */
-#define SECRETS_MAX 2 /* the current secret and the previous one */
+#define CONFIG_PROBLEMS_MAX 16
 
 enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
 
-/* Where a secret came from, so that a changed secret file can be re-read. */
-struct secret_origin {
-	char *file; /* NULL when the secret came from the environment */
-	const char *var; /* the variable that named the file */
-	struct stat seen;
-	int lost; /* the file can no longer be read: the secret is gone */
+enum allow_from {
+	ALLOW_ANY,    /* ALLOW_FROM unset */
+	ALLOW_LISTED, /* only the addresses in allow */
+	ALLOW_NONE,   /* ALLOW_FROM did not parse: fail closed */
 };
 
 /*
- * The configuration, from MAKINI_WEBHOOK_* variables. When usable is 0,
- * problem names the variable and why, never its value: every POST is then
- * answered 500.
+ * One thing wrong with the configuration. text names the variable and
+ * why, never a value or a path, so it may be logged and answered; path
+ * is the file involved, for check, which the administrator runs.
+ */
+struct config_problem {
+	char text[160];
+	const char *path; /* into the config or the env file, or NULL */
+};
+
+/*
+ * The configuration, decided once from MAKINI_WEBHOOK_* variables and
+ * not changed after: only the secrets, which follow their files, live
+ * on (secrets.h). A configuration with problems answers every POST 500.
  */
 struct config {
-	int usable;
-	char problem[160];
-	/* All is well but the secret: enough for drain and status. */
-	int only_secret_missing;
+	size_t problem_count; /* every problem found, not only the first */
+	struct config_problem problems[CONFIG_PROBLEMS_MAX];
 
 	enum mode mode;
 	char *spool;
+	int spool_relative; /* SPOOL was made absolute against the cwd */
 	char *hooks;
-	char *hook_env; /* HOOK_ENV's text, its commas turned into NULs */
-	/* HOOK_ENV's names, parsed once: NULL-terminated, into hook_env. */
+	char *hook_env; /* HOOK_ENV's text, the storage of hook_env_names */
 	const char *hook_env_names[HOOK_ENV_NAMES_MAX + 1];
 	size_t max_body;
 	unsigned hook_timeout;
@@ -46,49 +50,37 @@ struct config {
 	unsigned claim_timeout; /* seconds without a heartbeat: claim is dead */
 	unsigned hook_concurrency; /* instances of one hook at once, per host */
 	int fsync;
-	int allow_set;
-	int allow_bad; /* ALLOW_FROM did not parse: every address is refused */
+	enum allow_from allow_from;
 	struct allow_list allow;
 
-	struct secret secrets[SECRETS_MAX];
-	struct secret_origin origins[SECRETS_MAX];
-	size_t secret_count;
-	long long secrets_checked; /* monotonic second of the last look */
-	int unusable_for_lost_secret;
+	struct secrets *secrets; /* its own state; never NULL once loaded */
 };
 
 /*
- * Loads the configuration from two environments: overlay (a request's
- * variables, may be NULL) wins over base (the process's). The result is
- * always filled; check usable. Release it with config_free().
+ * Loads the configuration from three layers, first match wins: overlay
+ * (a request's variables, may be NULL), base (the process's), then the
+ * env file beside the executable (env.h). An empty variable counts as
+ * unset. The result is always filled, problems or not. Release it with
+ * config_free().
  */
 void config_load(struct config *cfg, char *const *base, char *const *overlay);
 
 void config_free(struct config *cfg);
 
 /*
- * Re-reads secret files whose inode, size or time changed since they were
- * read, so that a rotated secret file takes effect without a restart. A
- * file that can no longer be read drops its secret and makes the
- * configuration unusable until it can be read again. Returns 1 when a
- * secret was (re)read, else 0.
+ * Why the receiver cannot take events: the first problem with the
+ * configuration or, failing that, with its secrets; NULL when there is
+ * none. Never a value or a path.
  */
-int config_reload_secrets(struct config *cfg);
-
-/*
- * Calls config_reload_secrets() at most once a second, so that a secret
- * file rewritten to revoke a leaked secret takes effect within a second in
- * a long-running FastCGI process, at the cost of one stat() per second.
- */
-void config_recheck_secrets(struct config *cfg);
+const char *config_problem(const struct config *cfg);
 
 /*
  * The configuration for one request: the captured process environment
- * overlaid by the request's MAKINI_WEBHOOK_* parameters. It is parsed again
- * only when those parameters differ from the previous request's, so a
- * steady server parses it once. The result stays owned by this module and
- * is valid until the next call.
+ * (env_capture) overlaid by the request's MAKINI_WEBHOOK_* parameters. It
+ * is loaded again only when those parameters differ from the previous
+ * request's, so a steady server loads it once. The result stays owned by
+ * this module and is valid until the next call.
  */
-struct config *config_for_request(char *const *request_env);
+const struct config *config_for_request(char *const *request_env);
 
 #endif

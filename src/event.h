@@ -15,6 +15,7 @@ struct event {
 	char entity[ENTITY_MAX + 1];
 	char action[ACTION_MAX + 1];
 	char name[ENTITY_MAX + 1 + ACTION_MAX + 1]; /* "<entity>.<action>" */
+	char id[EVENT_ID_MAX]; /* its id once stored or handed on, else empty */
 };
 
 /*

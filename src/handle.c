@@ -1,3 +1,7 @@
+/*
+ * One request, from its variables to its outcome: request -> verified
+ * event -> store or hook -> reply; and what follows the answer.
+ */
 #include "handle.h"
 
 #include <errno.h>
@@ -6,7 +10,9 @@
 
 #include "env.h"
 #include "hook.h"
+#include "hook_env.h"
 #include "id.h"
+#include "runner.h"
 #include "sig.h"
 #include "spool.h"
 
@@ -17,9 +23,9 @@ _Static_assert(sizeof(((struct event *)0)->name) <=
 static void
 health(const struct config *cfg, struct reply *rep)
 {
-	if (!cfg->usable) {
+	if (config_problem(cfg)) {
 		reply_set(rep, STATUS_UNAVAILABLE, "server misconfigured");
-		rep->detail = cfg->problem;
+		rep->detail = config_problem(cfg);
 	} else if (spool_ready(cfg->spool) < 0) {
 		reply_set(rep, STATUS_UNAVAILABLE, "spool unavailable");
 		rep->detail = strerror(errno);
@@ -29,7 +35,7 @@ health(const struct config *cfg, struct reply *rep)
 }
 
 static enum status
-verify(const struct request *req, struct config *cfg, struct reply *rep)
+verify(const struct request *req, const struct config *cfg, struct reply *rep)
 {
 	unsigned char sig[SIG_LEN];
 	int ok;
@@ -39,12 +45,7 @@ verify(const struct request *req, struct config *cfg, struct reply *rep)
 	if (sig_decode(req->signature, sig) < 0)
 		return reply_set(rep, STATUS_UNAUTHORIZED,
 				 "malformed signature");
-	ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
-			req->body_len, sig);
-	/* A secret file may have been rotated since it was read. */
-	if (!ok && config_reload_secrets(cfg))
-		ok = sig_verify(cfg->secrets, cfg->secret_count, req->body,
-				req->body_len, sig);
+	ok = secrets_verify(cfg->secrets, req->body, req->body_len, sig);
 	explicit_bzero(sig, sizeof(sig));
 	if (!ok)
 		return reply_set(rep, STATUS_UNAUTHORIZED, "signature mismatch");
@@ -60,7 +61,8 @@ run_hook(const struct request *req, const struct config *cfg,
 	static char why[256];
 	char path[4096], key[DELIVERY_KEY_LEN + 1];
 	struct hook_call call = {
-		.event = ev, .id = rep->id, .attempt = 1, .delivery_key = key,
+		.event = ev, .id = ev->id, .attempt = 1, .delivery_key = key,
+		.timeout = cfg->hook_timeout, .env_names = cfg->hook_env_names,
 		.env_first = req->env, .env_second = env_process(),
 	};
 	int input, found = hook_find(cfg->hooks, ev, path, sizeof(path));
@@ -72,7 +74,6 @@ run_hook(const struct request *req, const struct config *cfg,
 		return;
 	}
 	if (found > 0) {
-		rep->id[0] = '\0';
 		reply_set(rep, STATUS_OK, "ignored");
 		rep->detail = "no hook";
 		return;
@@ -84,9 +85,10 @@ run_hook(const struct request *req, const struct config *cfg,
 		rep->detail = strerror(errno);
 		return;
 	}
-	switch (hook_run(cfg, path, &call, input, why, sizeof(why))) {
+	switch (hook_run(cfg->hooks, path, &call, input, why, sizeof(why))) {
 	case HOOK_OK:
 		reply_set(rep, STATUS_OK, "accepted");
+		memcpy(rep->id, ev->id, sizeof(rep->id));
 		break;
 	case HOOK_FAILED:
 		reply_set(rep, STATUS_BAD_GATEWAY, "hook failed");
@@ -101,19 +103,21 @@ run_hook(const struct request *req, const struct config *cfg,
 }
 
 void
-handle_request(struct request *req, struct config *cfg, struct event *ev,
-	       struct reply *rep)
+handle_request(struct request *req, const struct config *cfg,
+	       struct event *ev, struct reply *rep)
 {
 	const char *method = req->method ? req->method : "";
+	char id[EVENT_ID_MAX];
 
 	memset(rep, 0, sizeof(*rep));
 	memset(ev, 0, sizeof(*ev));
 	/* The allow-list holds whatever else is wrong, and fails closed. */
-	if (cfg->allow_set && (cfg->allow_bad ||
-			       !allow_match(&cfg->allow, req->remote_addr))) {
+	if (cfg->allow_from == ALLOW_NONE ||
+	    (cfg->allow_from == ALLOW_LISTED &&
+	     !allow_match(&cfg->allow, req->remote_addr))) {
 		reply_set(rep, STATUS_FORBIDDEN, "address not allowed");
-		if (cfg->allow_bad)
-			rep->detail = cfg->problem;
+		if (cfg->allow_from == ALLOW_NONE)
+			rep->detail = config_problem(cfg);
 		return;
 	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
@@ -125,10 +129,11 @@ handle_request(struct request *req, struct config *cfg, struct event *ev,
 		reply_set(rep, STATUS_METHOD_NOT_ALLOWED, "method not allowed");
 		return;
 	}
-	config_recheck_secrets(cfg);
-	if (!cfg->usable) {
+	/* A secret file removed a moment ago revokes its secret now. */
+	secrets_recheck(cfg->secrets);
+	if (config_problem(cfg)) {
 		reply_set(rep, STATUS_INTERNAL_ERROR, "server misconfigured");
-		rep->detail = cfg->problem;
+		rep->detail = config_problem(cfg);
 		return;
 	}
 	if (request_read_body(req, cfg->max_body, rep) != STATUS_OK ||
@@ -137,16 +142,34 @@ handle_request(struct request *req, struct config *cfg, struct event *ev,
 		return;
 	memcpy(rep->event, ev->name, sizeof(ev->name));
 
-	id_make(rep->id, sizeof(rep->id), ev->action);
+	id_make(id, sizeof(id), ev->action);
 	if (cfg->mode == MODE_HOOK) {
+		memcpy(ev->id, id, sizeof(id));
 		run_hook(req, cfg, ev, rep);
 		return;
 	}
-	if (spool_store(cfg->spool, ev->entity, rep->id, req->body,
-			req->body_len, cfg->fsync, rep,
-			&rep->detail) != STATUS_OK) {
-		rep->id[0] = '\0';
+	if (spool_store(cfg->spool, ev->entity, id, req->body, req->body_len,
+			cfg->fsync) < 0) {
+		reply_set(rep, STATUS_UNAVAILABLE, "cannot store event");
+		rep->detail = strerror(errno);
 		return;
 	}
+	memcpy(ev->id, id, sizeof(id));
+	memcpy(rep->id, id, sizeof(id));
 	reply_set(rep, STATUS_OK, "accepted");
+}
+
+void
+handle_after_answer(const struct config *cfg, const struct event *ev,
+		    char *const *request_env, void (*finish)(void))
+{
+	char **kept;
+
+	if (cfg->mode != MODE_QUEUE || !ev->id[0])
+		return;
+	/* Finishing a FastCGI request frees its parameters. */
+	kept = hook_env_keep(cfg->hook_env_names, request_env);
+	finish();
+	runner_start(cfg, ev->entity, kept, env_process());
+	hook_env_free(kept);
 }

@@ -10,11 +10,19 @@
  * Handles one request, running CONTRACT.md's checks in order: allowed
  * address, method, configuration, Content-Length, body, signature, JSON,
  * event name, then the store or the hook. Fills rep (never exits, never
- * prints); the caller renders and logs it. In queue mode a stored event is
- * left in new/ for the caller to run after the answer is sent, and ev
- * describes it.
+ * prints); the caller renders and logs it. ev is the verified event, its
+ * id set once it is stored (or handed to a hook).
  */
-void handle_request(struct request *req, struct config *cfg, struct event *ev,
-		    struct reply *rep);
+void handle_request(struct request *req, const struct config *cfg,
+		    struct event *ev, struct reply *rep);
+
+/*
+ * What follows the answer to a request handle_request() took: in queue
+ * mode, a runner for the event just stored, so that no client waits for
+ * a hook. finish() is called first, when there is anything to do: it ends
+ * the answer and whatever depends on the request.
+ */
+void handle_after_answer(const struct config *cfg, const struct event *ev,
+			 char *const *request_env, void (*finish)(void));
 
 #endif

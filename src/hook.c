@@ -15,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "env.h"
+#include "hook_env.h"
 #include "log.h"
 
-#define HOOK_ENV_MAX 48      /* entries in a hook's environment */
 #define HOOK_LINE_MAX 512    /* longest output line logged whole */
 
 int
@@ -80,91 +79,6 @@ hook_input_from_memory(const void *data, size_t len)
 		return -1;
 	}
 	return fd;
-}
-
-/* Formats "NAME=value" into a fresh string added to envp. */
-static void
-env_add(char **envp, size_t *n, const char *name, const char *value)
-{
-	char *entry;
-
-	if (*n >= HOOK_ENV_MAX || asprintf(&entry, "%s=%s", name, value) < 0)
-		return;
-	envp[(*n)++] = entry;
-}
-
-/*
- * The hook's whole environment: PATH, the MAKINI_* event variables, and
- * the variables named in MAKINI_WEBHOOK_HOOK_ENV, which config.c has
- * already checked never name one of our own (secret-bearing) variables.
- */
-static void
-build_env(const struct config *cfg, const struct hook_call *call,
-	  char **envp)
-{
-	const char *path = HOOK_DEFAULT_PATH;
-	char attempt[16];
-	size_t n = 0;
-
-	snprintf(attempt, sizeof(attempt), "%u", call->attempt);
-	env_add(envp, &n, "MAKINI_EVENT", call->event->name);
-	env_add(envp, &n, "MAKINI_ENTITY", call->event->entity);
-	env_add(envp, &n, "MAKINI_ACTION", call->event->action);
-	env_add(envp, &n, "MAKINI_EVENT_ID", call->id);
-	env_add(envp, &n, "MAKINI_ATTEMPT", attempt);
-	if (call->event_file)
-		env_add(envp, &n, "MAKINI_EVENT_FILE", call->event_file);
-	if (call->delivery_key)
-		env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->delivery_key);
-
-	for (const char *const *names = cfg->hook_env_names; *names; names++) {
-		const char *name = *names;
-		const char *value = env_find(call->env_first, name);
-
-		if (!value)
-			value = env_find(call->env_second, name);
-		if (!value)
-			continue;
-		if (strcmp(name, "PATH") == 0)
-			path = value;
-		else
-			env_add(envp, &n, name, value);
-	}
-	env_add(envp, &n, "PATH", path);
-	envp[n] = NULL;
-}
-
-static void
-free_env(char **envp)
-{
-	for (char **e = envp; *e; e++)
-		free(*e);
-}
-
-char **
-hook_env_keep(const char *const *names, char *const *env)
-{
-	char **kept = calloc(HOOK_ENV_MAX + 1, sizeof(*kept));
-	size_t n = 0;
-
-	if (!kept)
-		return NULL;
-	for (; *names && n < HOOK_ENV_MAX; names++) {
-		const char *value = env_find(env, *names);
-
-		if (value && asprintf(&kept[n], "%s=%s", *names, value) >= 0)
-			n++;
-	}
-	return kept;
-}
-
-void
-hook_env_free(char **kept)
-{
-	if (!kept)
-		return;
-	free_env(kept);
-	free(kept);
 }
 
 static long long
@@ -306,7 +220,7 @@ signal_hook(pid_t pid, int sig)
 }
 
 enum hook_result
-hook_run(const struct config *cfg, const char *path,
+hook_run(const char *hooks_dir, const char *path,
 	 const struct hook_call *call, int input_fd, char *why,
 	 size_t why_size)
 {
@@ -324,9 +238,9 @@ hook_run(const struct config *cfg, const char *path,
 		snprintf(why, why_size, "cannot make a pipe: %s", strerror(errno));
 		return HOOK_FAILED;
 	}
-	build_env(cfg, call, envp);
-	pid = spawn_hook(cfg->hooks, path, input_fd, pipefd[1], envp, &err);
-	free_env(envp);
+	hook_env_build(call, envp);
+	pid = spawn_hook(hooks_dir, path, input_fd, pipefd[1], envp, &err);
+	hook_env_release(envp);
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);
@@ -341,7 +255,7 @@ hook_run(const struct config *cfg, const char *path,
 	 * 5.3) the loop looks at waitpid every 20 ms instead.
 	 */
 	pidfd = pidfd_open(pid, 0);
-	deadline = now_ms() + (long long)cfg->hook_timeout * 1000;
+	deadline = now_ms() + (long long)call->timeout * 1000;
 	kill_at = deadline + HOOK_KILL_GRACE * 1000;
 	next_beat = now_ms() + call->heartbeat_ms;
 	while (!exited) {
@@ -412,7 +326,7 @@ hook_run(const struct config *cfg, const char *path,
 		result = HOOK_FAILED;
 	} else if (term_sent) {
 		snprintf(why, why_size, "hook %s timed out after %us", name,
-			 cfg->hook_timeout);
+			 call->timeout);
 		result = HOOK_TIMEOUT;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		why[0] = '\0';

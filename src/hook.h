@@ -3,7 +3,6 @@
 
 #include <stddef.h>
 
-#include "config.h"
 #include "event.h"
 
 #define HOOK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -31,7 +30,9 @@ struct hook_call {
 	int (*heartbeat)(void *ctx);
 	void *heartbeat_ctx;
 	unsigned heartbeat_ms;
-	/* Where MAKINI_WEBHOOK_HOOK_ENV's names are looked up: first, then second. */
+	unsigned timeout; /* seconds the hook may run */
+	/* MAKINI_WEBHOOK_HOOK_ENV's names, looked up in first, then second. */
+	const char *const *env_names;
 	char *const *env_first;
 	char *const *env_second;
 };
@@ -49,26 +50,18 @@ int hook_find(const char *hooks_dir, const struct event *ev, char *path,
 	      size_t size);
 
 /*
- * Runs the hook at path with posix_spawn (no shell): standard input is
- * input_fd, the working directory HOOKS, its own process group, and an
- * environment built from call (never inherited). Its standard output and
+ * Runs the hook at path (fork and execve, no shell): standard input is
+ * input_fd, the working directory hooks_dir, its own process group, and
+ * an environment built from call (hook_env.h). Its standard output and
  * error go to the log, a line at a time, prefixed with the hook's name.
- * Past cfg->hook_timeout seconds it and its group get SIGTERM, and SIGKILL
+ * Past call->timeout seconds it and its group get SIGTERM, and SIGKILL
  * HOOK_KILL_GRACE seconds later; when the hook exits, whatever it left in
  * its group is killed. Reaps the hook before returning. On failure a short
  * description goes into why.
  */
-enum hook_result hook_run(const struct config *cfg, const char *path,
+enum hook_result hook_run(const char *hooks_dir, const char *path,
 			  const struct hook_call *call, int input_fd,
 			  char *why, size_t why_size);
-
-/*
- * Copies the entries of env that names (HOOK_ENV's, from the config) lists
- * into a new NULL-terminated array, for use after env is gone. Release it
- * with hook_env_free(). Returns NULL when out of memory.
- */
-char **hook_env_keep(const char *const *names, char *const *env);
-void hook_env_free(char **kept);
 
 /*
  * Copies len bytes into an anonymous in-memory file and rewinds it, to

@@ -196,6 +196,8 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	struct hook_call call = {
 		.event = ev, .id = c->id, .attempt = st->attempts + 1,
 		.event_file = file, .delivery_key = key,
+		.timeout = cfg->hook_timeout,
+		.env_names = cfg->hook_env_names,
 		.env_first = r->env_first, .env_second = r->env_second,
 		.heartbeat = claim_touch, .heartbeat_ctx = c,
 		.heartbeat_ms = cfg->claim_timeout * 1000 / 4,
@@ -203,7 +205,7 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	log_line("queue %s: claimed on %s (pid %ld), attempt %u, hook %s",
 		 c->id, r->host, (long)getpid(), call.attempt,
 		 strrchr(hook, '/') + 1);
-	result = hook_run(cfg, hook, &call, fd, why, sizeof(why));
+	result = hook_run(cfg->hooks, hook, &call, fd, why, sizeof(why));
 	close(fd);
 	/*
 	 * Taken over by another runner, the event is its to record: a

@@ -3,56 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sets *value to the part after "NAME=" when entry is that variable. */
-static int
-take(const char *entry, const char *name_eq, const char **value)
-{
-	size_t len = strlen(name_eq);
-
-	if (strncmp(entry, name_eq, len) != 0)
-		return 0;
-	*value = entry + len;
-	return 1;
-}
+#include "decimal.h"
+#include "env.h"
 
 void
 request_from_env(struct request *req, char *const *env)
 {
 	memset(req, 0, sizeof(*req));
 	req->env = env;
-	for (; env && *env; env++) {
-		const char *e = *env;
-
-		(void)(take(e, "REQUEST_METHOD=", &req->method) ||
-		       take(e, "CONTENT_LENGTH=", &req->content_length) ||
-		       take(e, "REMOTE_ADDR=", &req->remote_addr) ||
-		       take(e, "HTTP_X_WEBHOOK_SIGNATURE=", &req->signature) ||
-		       take(e, "HTTP_TRANSFER_ENCODING=", &req->transfer_encoding));
-	}
-}
-
-/*
- * Parses CONTENT_LENGTH: decimal digits only. Returns 0 with *len set, 1
- * when the number exceeds max (however many digits), -1 when not decimal.
- */
-static int
-parse_length(const char *s, size_t max, size_t *len)
-{
-	size_t v = 0;
-	int over = 0;
-
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (!over) {
-			v = v * 10 + (size_t)(*s - '0');
-			over = v > max;
-		}
-	}
-	*len = v;
-	return over;
+	req->method = env_find(env, "REQUEST_METHOD");
+	req->content_length = env_find(env, "CONTENT_LENGTH");
+	req->remote_addr = env_find(env, "REMOTE_ADDR");
+	req->signature = env_find(env, "HTTP_X_WEBHOOK_SIGNATURE");
+	req->transfer_encoding = env_find(env, "HTTP_TRANSFER_ENCODING");
 }
 
 /* One buffer per process, grown to the largest body seen. */
@@ -127,11 +90,12 @@ read_to_end(struct request *req, size_t max, struct reply *rep)
 enum status
 request_read_body(struct request *req, size_t max, struct reply *rep)
 {
+	unsigned long long length = 0;
 	size_t want, got = 0;
 
 	if ((!req->content_length || !*req->content_length) && end_known(req))
 		return read_to_end(req, max, rep);
-	switch (parse_length(req->content_length, max, &want)) {
+	switch (decimal_parse(req->content_length, max, &length)) {
 	case -1:
 		return reply_set(rep, STATUS_LENGTH_REQUIRED,
 				 "Content-Length missing or not a number");
@@ -139,6 +103,7 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 		return reply_set(rep, STATUS_PAYLOAD_TOO_LARGE,
 				 "body too large");
 	}
+	want = (size_t)length;
 	if (reserve(want + 1) < 0)
 		return reply_set(rep, STATUS_UNAVAILABLE, "out of memory");
 	while (got < want) {

@@ -236,10 +236,9 @@ link_tmpfile(int fd, int new_fd, const char *name)
 	return linkat(AT_FDCWD, path, new_fd, name, AT_SYMLINK_FOLLOW);
 }
 
-enum status
+int
 spool_store(const char *root, const char *type, const char *id,
-	    const void *body, size_t len, int durable, struct reply *rep,
-	    const char **why)
+	    const void *body, size_t len, int durable)
 {
 	char name[NAME_MAX + 1];
 	struct stat st;
@@ -290,7 +289,7 @@ spool_store(const char *root, const char *type, const char *id,
 		goto fail;
 	close(tmp_fd);
 	close(new_fd);
-	return STATUS_OK;
+	return 0;
 
 fail:
 	saved = errno;
@@ -305,9 +304,8 @@ fail:
 		close(tmp_fd);
 	if (new_fd >= 0)
 		close(new_fd);
-	*why = strerror(saved);
 	errno = saved;
-	return reply_set(rep, STATUS_UNAVAILABLE, "cannot store event");
+	return -1;
 }
 
 static int

@@ -21,12 +21,10 @@
  * system found shut down after that fsync makes it a failure. The
  * directories are opened below root without following links. With
  * durable 0 the fsyncs are skipped.
- * Returns STATUS_OK, or STATUS_UNAVAILABLE with rep's reason set and the
- * errno text in *why; then nothing is left in tmp/ or new/.
+ * Returns 0, or -1 with errno set; then nothing is left in tmp/ or new/.
  */
-enum status spool_store(const char *root, const char *type, const char *id,
-			const void *body, size_t len, int durable,
-			struct reply *rep, const char **why);
+int spool_store(const char *root, const char *type, const char *id,
+		const void *body, size_t len, int durable);
 
 /*
  * Creates SPOOL and SPOOL/<type>/{tmp,new,cur,failed} where missing

@@ -31,11 +31,29 @@ test_expect_success 'sign uses a secret file and needs a secret' '
 	grep -q "no secret" err
 '
 
-test_expect_success 'check passes for a usable setup and creates the spool' '
+test_expect_success 'check passes for a usable setup and creates nothing' '
 	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
 		"$BIN" check >out &&
-	grep -q "^usable:  yes" out && [ -d spool ] &&
+	grep -q "^usable:  yes" out && ! [ -e spool ] &&
+	grep -q "^spool:   $TRASH/spool: missing; the first event creates it" out &&
 	! grep -q "$SECRET" out
+'
+
+test_expect_success 'check says which user it ran as' '
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	grep -q "^user:    $(id -un) (uid $(id -u), gid $(id -g))$" out
+'
+
+test_expect_success 'check of an existing spool names its owner and leaves it as it was' '
+	mkdir -p spool/assets/tmp spool/assets/new spool/assets/cur &&
+	find spool | sort >before &&
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	grep -q "^spool:   $TRASH/spool: writable, owned by $(id -un)$" out &&
+	grep -q "^spool:   1 event type checked$" out &&
+	find spool | sort >after && test_cmp before after &&
+	rm -rf spool
 '
 
 test_expect_success 'check fails, saying why, without a secret' '
@@ -43,11 +61,44 @@ test_expect_success 'check fails, saying why, without a secret' '
 	grep -q "no secret" out && grep -q "^usable:  no" out
 '
 
-test_expect_success 'check fails for a spool that cannot be created' '
+test_expect_success 'check fails for a spool that cannot be made' '
 	: >file &&
 	test_must_fail env MAKINI_WEBHOOK_SECRET=$SECRET \
 		MAKINI_WEBHOOK_SPOOL=$TRASH/file/spool "$BIN" check >out &&
-	grep -q "cannot create" out
+	grep -q "^spool:   $TRASH/file/spool: cannot be used: Not a directory$" out &&
+	! [ -e file/spool ]
+'
+
+test_expect_success 'check refuses a relative spool' '
+	test_must_fail env MAKINI_WEBHOOK_SECRET=$SECRET \
+		MAKINI_WEBHOOK_SPOOL=spool "$BIN" check >out &&
+	grep -q "SPOOL is a relative path" out && ! [ -e spool ]
+'
+
+test_expect_success 'check lists every problem at once, with the paths' '
+	test_must_fail env MAKINI_WEBHOOK_SECRET_FILE=$TRASH/no-such-secret \
+		MAKINI_WEBHOOK_SPOOL=$TRASH/spool MAKINI_WEBHOOK_HOOK_TIMEOUT=0 \
+		MAKINI_WEBHOOK_FSYNC=yes MAKINI_WEBHOOK_MODE=queue \
+		MAKINI_WEBHOOK_HOOKS=$TRASH/no-such-hooks "$BIN" check >out &&
+	grep -q "^config:  MAKINI_WEBHOOK_HOOK_TIMEOUT is not a whole number" out &&
+	grep -q "^config:  MAKINI_WEBHOOK_FSYNC is not a whole number" out &&
+	grep -q "^config:  cannot use MAKINI_WEBHOOK_HOOKS: No such file or directory ($TRASH/no-such-hooks)$" out &&
+	grep -q "^secret:  cannot read the file named by MAKINI_WEBHOOK_SECRET_FILE: No such file or directory ($TRASH/no-such-secret)$" out &&
+	grep -q "^usable:  no" out
+'
+
+test_expect_success 'check warns about white space around the secret' '
+	printf "%s\n\n" "$SECRET" >secret-nl &&
+	MAKINI_WEBHOOK_SECRET_FILE=$TRASH/secret-nl \
+		MAKINI_WEBHOOK_SPOOL=$TRASH/spool "$BIN" check >out &&
+	grep -q "^warning: the secret.s file has more than one trailing newline.*($TRASH/secret-nl)$" out &&
+	MAKINI_WEBHOOK_SECRET=" $SECRET" MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	grep -q "^warning: the secret begins or ends with white space" out &&
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	! grep -q "^warning" out &&
+	! grep -q "$SECRET" out
 '
 
 test_expect_success 'check fails for a bad variable and names it' '

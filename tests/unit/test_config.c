@@ -16,7 +16,7 @@ usable(char **base, char **overlay)
 	int ok;
 
 	config_load(&cfg, base, overlay);
-	ok = cfg.usable;
+	ok = config_problem(&cfg) == NULL;
 	config_free(&cfg);
 	return ok;
 }
@@ -27,29 +27,29 @@ test_values(void)
 	struct config cfg;
 
 	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s"), NULL);
-	CHECK("defaults", cfg.usable && cfg.mode == MODE_SPOOL &&
+	CHECK("defaults", config_problem(&cfg) == NULL && cfg.mode == MODE_SPOOL &&
 				  cfg.max_body == 1048576 && cfg.hook_timeout == 8 &&
 				  cfg.max_attempts == 10 && cfg.fsync == 1 &&
-				  !cfg.allow_set && cfg.secret_count == 1 &&
+				  cfg.allow_from == ALLOW_ANY && cfg.secrets->count == 1 &&
 				  strcmp(cfg.spool, MAKINI_DEFAULT_SPOOL) == 0);
 	config_free(&cfg);
 
 	config_load(&cfg, ENV("OTHER=1"), NULL);
-	CHECK("no secret is unusable", !cfg.usable &&
-		      strstr(cfg.problem, "no secret") != NULL);
+	CHECK("no secret is unusable", config_problem(&cfg) != NULL &&
+		      strstr(config_problem(&cfg), "no secret") != NULL);
 	config_free(&cfg);
 
 	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
 			      "MAKINI_WEBHOOK_MAX_BODY=12k"), NULL);
 	CHECK("bad number names its variable",
-	      !cfg.usable && strstr(cfg.problem, "MAKINI_WEBHOOK_MAX_BODY"));
+	      config_problem(&cfg) != NULL && strstr(config_problem(&cfg), "MAKINI_WEBHOOK_MAX_BODY"));
 	config_free(&cfg);
 
 	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
 			      "MAKINI_WEBHOOK_SECERT=x"), NULL);
-	CHECK("unknown variable named", !cfg.usable &&
-		      strstr(cfg.problem, "MAKINI_WEBHOOK_SECERT") &&
-		      !strstr(cfg.problem, "=x"));
+	CHECK("unknown variable named", config_problem(&cfg) != NULL &&
+		      strstr(config_problem(&cfg), "MAKINI_WEBHOOK_SECERT") &&
+		      !strstr(config_problem(&cfg), "=x"));
 	config_free(&cfg);
 
 	CHECK("max body 1", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
@@ -97,8 +97,8 @@ test_values(void)
 	/* The overlay (a request's variables) wins over the base. */
 	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s", "MAKINI_WEBHOOK_SPOOL=/a"),
 		    ENV("MAKINI_WEBHOOK_SPOOL=/b"));
-	CHECK("overlay wins", cfg.usable && strcmp(cfg.spool, "/b") == 0 &&
-				      cfg.secret_count == 1);
+	CHECK("overlay wins", config_problem(&cfg) == NULL && strcmp(cfg.spool, "/b") == 0 &&
+				      cfg.secrets->count == 1);
 	config_free(&cfg);
 }
 
@@ -129,18 +129,18 @@ test_secret_files(void)
 	write_file(prev, "beta\r\n");
 
 	config_load(&cfg, ENV(var_cur, var_prev), NULL);
-	CHECK("two secret files", cfg.usable && cfg.secret_count == 2 &&
-		      cfg.secrets[0].len == 5 &&
-		      memcmp(cfg.secrets[0].bytes, "alpha", 5) == 0 &&
-		      cfg.secrets[1].len == 4 &&
-		      memcmp(cfg.secrets[1].bytes, "beta", 4) == 0);
-	CHECK("unchanged file not reloaded", config_reload_secrets(&cfg) == 0);
+	CHECK("two secret files", config_problem(&cfg) == NULL && cfg.secrets->count == 2 &&
+		      cfg.secrets->secret[0].len == 5 &&
+		      memcmp(cfg.secrets->secret[0].bytes, "alpha", 5) == 0 &&
+		      cfg.secrets->secret[1].len == 4 &&
+		      memcmp(cfg.secrets->secret[1].bytes, "beta", 4) == 0);
+	CHECK("unchanged file not reloaded", secrets_reload(cfg.secrets) == 0);
 
 	/* Rotation by rename, as editors and deploy tools do. */
 	write_file(cur, "gamma-longer\n\n");
-	CHECK("changed file reloaded", config_reload_secrets(&cfg) == 1 &&
-		      cfg.secrets[0].len == 13 &&
-		      memcmp(cfg.secrets[0].bytes, "gamma-longer\n", 13) == 0);
+	CHECK("changed file reloaded", secrets_reload(cfg.secrets) == 1 &&
+		      cfg.secrets->secret[0].len == 13 &&
+		      memcmp(cfg.secrets->secret[0].bytes, "gamma-longer\n", 13) == 0);
 	config_free(&cfg);
 
 	write_file(cur, "\n");
