@@ -188,6 +188,109 @@ out:
 }
 
 /*
+ * A FastCGI process stores many events of few types: each type's tmp/
+ * and new/ stay open between requests, which saves opening four
+ * directories and closing them on every event. A cached pair is used only
+ * while SPOOL/<type> and SPOOL/<type>/new are still the same directories,
+ * neither of them a link (two stats per event), so a type removed,
+ * renamed or replaced, by a link too, is opened afresh, component by
+ * component, as on a first event.
+ */
+#define DIR_CACHE_SLOTS 16
+
+struct dir_cache_slot {
+	char root[PATH_MAX];
+	char type[ENTITY_MAX + 1];
+	int tmp_fd, new_fd;
+	struct stat type_st, new_st;
+};
+
+static struct dir_cache_slot dir_cache[DIR_CACHE_SLOTS];
+static unsigned dir_cache_next;
+
+static void
+dir_cache_drop(struct dir_cache_slot *slot)
+{
+	close_saving_errno(slot->tmp_fd);
+	close_saving_errno(slot->new_fd);
+	memset(slot, 0, sizeof(*slot));
+}
+
+/* Whether path is, without following a link, the directory seen before. */
+static int
+same_dir(const char *path, const struct stat *seen)
+{
+	struct stat st;
+
+	return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_dev == seen->st_dev &&
+	       st.st_ino == seen->st_ino;
+}
+
+/* The slot of root and type, its directories checked; or NULL. */
+static struct dir_cache_slot *
+dir_cache_find(const char *root, const char *type)
+{
+	char path[PATH_MAX];
+	int len;
+
+	for (size_t i = 0; i < DIR_CACHE_SLOTS; i++) {
+		struct dir_cache_slot *slot = &dir_cache[i];
+
+		if (!slot->root[0] || strcmp(slot->type, type) != 0 ||
+		    strcmp(slot->root, root) != 0)
+			continue;
+		len = snprintf(path, sizeof(path), "%s/%s/new", root, type);
+		if (len > 0 && len < (int)sizeof(path) &&
+		    same_dir(path, &slot->new_st)) {
+			path[len - 4] = '\0';
+			if (same_dir(path, &slot->type_st))
+				return slot;
+		}
+		dir_cache_drop(slot);
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Keeps tmp_fd and new_fd for root and type, in a free slot or in place
+ * of the oldest; closes them when they cannot be kept.
+ */
+static void
+dir_cache_keep(const char *root, const char *type, int tmp_fd, int new_fd)
+{
+	struct dir_cache_slot *slot = NULL;
+	char path[PATH_MAX];
+	struct stat type_st, new_st;
+
+	for (size_t i = 0; i < DIR_CACHE_SLOTS && !slot; i++)
+		if (!dir_cache[i].root[0])
+			slot = &dir_cache[i];
+	if (!slot) {
+		slot = &dir_cache[dir_cache_next];
+		dir_cache_next = (dir_cache_next + 1) % DIR_CACHE_SLOTS;
+		dir_cache_drop(slot);
+	}
+	if (strlen(root) >= sizeof(slot->root) ||
+	    strlen(type) >= sizeof(slot->type) ||
+	    snprintf(path, sizeof(path), "%s/%s", root, type) >=
+		    (int)sizeof(path) ||
+	    fstatat(AT_FDCWD, path, &type_st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstat(new_fd, &new_st) < 0) {
+		close_saving_errno(tmp_fd);
+		close_saving_errno(new_fd);
+		return;
+	}
+	snprintf(slot->root, sizeof(slot->root), "%s", root);
+	snprintf(slot->type, sizeof(slot->type), "%s", type);
+	slot->tmp_fd = tmp_fd;
+	slot->new_fd = new_fd;
+	slot->type_st = type_st;
+	slot->new_st = new_st;
+}
+
+/*
  * Whether an O_TMPFILE file can be given its name through /proc/self/fd:
  * checked once per process, as a chroot may lack /proc.
  */
@@ -241,6 +344,7 @@ spool_store(const char *root, const char *type, const char *id,
 	    const void *body, size_t len, int durable)
 {
 	char name[NAME_MAX + 1];
+	struct dir_cache_slot *slot = NULL;
 	struct stat st;
 	int tmp_fd = -1, new_fd = -1, fd = -1, saved;
 	int named, in_tmp = 0, in_new = 0;
@@ -250,8 +354,13 @@ spool_store(const char *root, const char *type, const char *id,
 		errno = EINVAL;
 		goto fail;
 	}
-	if (open_type_dirs(root, type, &tmp_fd, &new_fd) < 0)
+	slot = dir_cache_find(root, type);
+	if (slot) {
+		tmp_fd = slot->tmp_fd;
+		new_fd = slot->new_fd;
+	} else if (open_type_dirs(root, type, &tmp_fd, &new_fd) < 0) {
 		goto fail;
+	}
 	fd = create_tmp(tmp_fd, name, &named);
 	if (fd < 0)
 		goto fail;
@@ -287,8 +396,8 @@ spool_store(const char *root, const char *type, const char *id,
 	 */
 	if (durable && fstat(new_fd, &st) < 0)
 		goto fail;
-	close(tmp_fd);
-	close(new_fd);
+	if (!slot)
+		dir_cache_keep(root, type, tmp_fd, new_fd);
 	return 0;
 
 fail:
@@ -300,10 +409,15 @@ fail:
 		unlinkat(tmp_fd, name, 0);
 	if (in_new)
 		unlinkat(new_fd, name, 0);
-	if (tmp_fd >= 0)
-		close(tmp_fd);
-	if (new_fd >= 0)
-		close(new_fd);
+	/* A failure may be the directories': the next event opens them anew. */
+	if (slot) {
+		dir_cache_drop(slot);
+	} else {
+		if (tmp_fd >= 0)
+			close(tmp_fd);
+		if (new_fd >= 0)
+			close(new_fd);
+	}
 	errno = saved;
 	return -1;
 }
