@@ -124,7 +124,7 @@ serve(int fastcgi)
 	handle_request(&req, cfg, &ev, &rep);
 	len = reply_render(&rep, out, sizeof(out));
 	if (len == 0) {
-		/* Never an empty answer: one that cannot be rendered is a 500. */
+		/* Never an empty answer: one not rendered is a 500. */
 		int head_only = rep.head_only;
 
 		memset(&rep, 0, sizeof(rep));
@@ -166,7 +166,7 @@ main(int argc, char **argv)
 
 	open_standard_fds();
 
-	/* Hooks are waited for: an inherited "ignore" would reap them unseen. */
+	/* Hooks are waited for: an inherited "ignore" would reap them. */
 	signal(SIGCHLD, SIG_DFL);
 
 	if (!under_gateway())

@@ -1,3 +1,4 @@
+/* The spool verbs for people: status, retry and replay. */
 #include "admin.h"
 
 #include <errno.h>

@@ -1,3 +1,7 @@
+/*
+ * MAKINI_WEBHOOK_ALLOW_FROM: addresses and CIDRs parsed, and REMOTE_ADDR
+ * matched against them.
+ */
 #include "allow.h"
 
 #include <arpa/inet.h>

@@ -40,9 +40,10 @@ say_user(void)
 	printf("user:    %s (uid %ld, gid %ld)\n", user_name(uid), (long)uid,
 	       (long)getegid());
 	if (uid == 0)
-		printf("note:    run as root, which may write anywhere: run it "
-		       "as the server's user too, for example\n"
-		       "         runuser -u www-data -- makini-webhook check\n");
+		printf("note:    run as root, which may write anywhere: run "
+		       "it as the server's user too, for example\n"
+		       "         runuser -u www-data -- "
+		       "makini-webhook check\n");
 }
 
 static void
@@ -77,7 +78,8 @@ warn_padded_secrets(const struct secrets *s)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		const struct secret *secret = &s->secret[i];
-		const char *origin = i == 0 ? "the secret" : "the previous secret";
+		const char *origin = i == 0 ? "the secret"
+					    : "the previous secret";
 
 		if (!secrets_padded(s, i))
 			continue;
@@ -169,9 +171,10 @@ say_spool(const struct config *cfg)
 	if (!cfg->spool)
 		return -1;
 	if (cfg->spool_relative) {
-		printf("spool:   %s: " CONFIG_PREFIX "SPOOL is a relative path, "
-		       "which each server resolves against its own working "
-		       "directory: give an absolute one\n", cfg->spool);
+		printf("spool:   %s: " CONFIG_PREFIX "SPOOL is a relative "
+		       "path, which each server resolves against its own "
+		       "working directory: give an absolute one\n",
+		       cfg->spool);
 		return -1;
 	}
 	if (stat(cfg->spool, &st) < 0) {

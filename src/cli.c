@@ -1,3 +1,7 @@
+/*
+ * The verbs run from a shell: their dispatch, and sign, drain, status,
+ * retry and replay (check has its own file).
+ */
 #include "cli.h"
 
 #include <errno.h>
@@ -40,17 +44,19 @@ usage(FILE *out)
 	      "           the configured secret\n"
 	      "  check    check the configuration, secret and spool; exit 0\n"
 	      "           when usable, 1 when not\n"
-	      "  drain    queue mode: run the hooks of all due pending events,\n"
-	      "           oldest first (for cron or a systemd timer)\n"
-	      "  status   per event type, the events in new/, cur/ and failed/\n"
-	      "           and the age of the oldest pending one; --json for JSON\n"
+	      "  drain    queue mode: run the hooks of all due pending\n"
+	      "           events, oldest first (for cron or a systemd timer)\n"
+	      "  status   per event type, the events in new/, cur/ and\n"
+	      "           failed/ and the age of the oldest pending one;\n"
+	      "           --json for JSON\n"
 	      "  retry    failed events (all, one id, or one type's) back to\n"
 	      "           pending, their error and attempts cleared\n"
 	      "  replay   a finished event (in cur/) queued again\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
-	      "variables; see the README. Run as root, drain, retry and replay\n"
-	      "work as the spool's owner.\n", out);
+	      "variables, or makini-webhook.env beside the program; see the\n"
+	      "README. Run as root, drain, retry and replay work as the\n"
+	      "spool's owner.\n", out);
 }
 
 static int
@@ -75,7 +81,8 @@ sign(char *const *env)
 			cap = cap ? 2 * cap : 65536;
 			grown = cap <= SIGN_MAX ? realloc(buf, cap) : NULL;
 			if (!grown) {
-				fprintf(stderr, "makini-webhook: input too large\n");
+				fputs("makini-webhook: input too large\n",
+				      stderr);
 				goto out;
 			}
 			buf = grown;
@@ -86,8 +93,8 @@ sign(char *const *env)
 		len += n;
 	}
 	if (ferror(stdin)) {
-		fprintf(stderr, "makini-webhook: cannot read standard input: %s\n",
-			strerror(errno));
+		fprintf(stderr, "makini-webhook: cannot read standard "
+			"input: %s\n", strerror(errno));
 		goto out;
 	}
 	if (sig_hmac(cfg.secrets->secret[0].bytes, cfg.secrets->secret[0].len,
@@ -166,8 +173,9 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 		return -1;
 	}
 	if (need_hooks && cfg->mode != MODE_QUEUE) {
-		fprintf(stderr, "makini-webhook: drain runs hooks in queue mode: "
-			"set MAKINI_WEBHOOK_MODE=queue and MAKINI_WEBHOOK_HOOKS\n");
+		fputs("makini-webhook: drain runs hooks in queue mode: set "
+		      "MAKINI_WEBHOOK_MODE=queue and MAKINI_WEBHOOK_HOOKS\n",
+		      stderr);
 		return -1;
 	}
 	return 0;

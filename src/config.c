@@ -152,11 +152,10 @@ hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 	if (!cfg->hook_env)
 		problem(cfg, NULL, "out of memory");
 	else if (hook_env_parse(cfg->hook_env, cfg->hook_env_names) < 0)
-		problem(cfg, NULL, CONFIG_PREFIX "HOOK_ENV must list at most %d "
-			"variable names, comma-separated, in at most %d bytes, "
-			"none of them " CONFIG_PREFIX "*, a MAKINI_EVENT* "
-			"variable or the signature", HOOK_ENV_NAMES_MAX,
-			HOOK_ENV_TEXT_MAX);
+		problem(cfg, NULL, CONFIG_PREFIX "HOOK_ENV must be at most "
+			"%d names, comma-separated, in %d bytes, none of them "
+			CONFIG_PREFIX "*, MAKINI_EVENT* or the signature",
+			HOOK_ENV_NAMES_MAX, HOOK_ENV_TEXT_MAX);
 }
 
 /*
@@ -190,8 +189,8 @@ hooks_dir_var(struct config *cfg)
 		problem(cfg, NULL, CONFIG_PREFIX "HOOKS is required in modes "
 			"hook and queue");
 	else if (stat(cfg->hooks, &st) < 0)
-		problem(cfg, cfg->hooks, "cannot use " CONFIG_PREFIX "HOOKS: %s",
-			strerror(errno));
+		problem(cfg, cfg->hooks, "cannot use " CONFIG_PREFIX
+			"HOOKS: %s", strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		problem(cfg, cfg->hooks, CONFIG_PREFIX "HOOKS is not a "
 			"directory");
@@ -248,7 +247,8 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	check_unknown(cfg, base);
 	check_unknown(cfg, overlay);
 	mode_var(cfg, base, overlay);
-	cfg->spool = path_var(cfg, base, overlay, "SPOOL", MAKINI_DEFAULT_SPOOL);
+	cfg->spool = path_var(cfg, base, overlay, "SPOOL",
+			      MAKINI_DEFAULT_SPOOL);
 	cfg->spool_relative = cfg->spool && cfg->spool[0] != '/';
 	make_absolute(&cfg->spool);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);

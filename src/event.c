@@ -1,3 +1,7 @@
+/*
+ * The verified body: JSON parsed with json-c, and the event name found
+ * and normalised into a type that is safe as a directory name.
+ */
 #include "event.h"
 
 #include <json-c/json.h>
@@ -167,7 +171,7 @@ count_event_keys(const char *body, size_t len)
 		start = ++i;
 		while (i < len && body[i] != '"')
 			i += body[i] == '\\' ? 2 : 1;
-		/* Not after a parse that succeeded; kept so as never to overrun. */
+		/* Not after a parse that succeeded: kept never to overrun. */
 		if (i >= len)
 			break;
 		if (depth != 1)
@@ -193,7 +197,8 @@ event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 	if (!tok) {
 		tok = json_tokener_new_ex(JSON_DEPTH_MAX);
 		if (!tok)
-			return reply_set(rep, STATUS_UNAVAILABLE, "out of memory");
+			return reply_set(rep, STATUS_UNAVAILABLE,
+					 "out of memory");
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 					    JSON_TOKENER_VALIDATE_UTF8);
 	}
@@ -212,13 +217,15 @@ event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 		goto out;
 	}
 	if (count_event_keys((const char *)body, len) > 1) {
-		status = reply_set(rep, STATUS_UNPROCESSABLE, "ambiguous event");
+		status = reply_set(rep, STATUS_UNPROCESSABLE,
+				   "ambiguous event");
 		goto out;
 	}
 	if (!json_object_object_get_ex(root, "event", &member) ||
 	    !json_object_is_type(member, json_type_string) ||
 	    event_normalise(json_object_get_string(member),
-			    (size_t)json_object_get_string_len(member), ev) < 0) {
+			    (size_t)json_object_get_string_len(member),
+			    ev) < 0) {
 		status = reply_set(rep, STATUS_UNPROCESSABLE,
 				   "no valid event name");
 		goto out;

@@ -48,7 +48,8 @@ verify(const struct request *req, const struct config *cfg, struct reply *rep)
 	ok = secrets_verify(cfg->secrets, req->body, req->body_len, sig);
 	explicit_bzero(sig, sizeof(sig));
 	if (!ok)
-		return reply_set(rep, STATUS_UNAUTHORIZED, "signature mismatch");
+		return reply_set(rep, STATUS_UNAUTHORIZED,
+				 "signature mismatch");
 	return STATUS_OK;
 }
 

@@ -1,3 +1,7 @@
+/*
+ * Hooks: finding the executable for an event, and running it with a
+ * timeout, its output logged.
+ */
 #include "hook.h"
 
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include <unistd.h>
 
 #include "hook_env.h"
+#include "io.h"
 #include "log.h"
 
 #define HOOK_LINE_MAX 512    /* longest output line logged whole */
@@ -57,24 +62,11 @@ hook_find(const char *hooks_dir, const struct event *ev, char *path,
 int
 hook_input_from_memory(const void *data, size_t len)
 {
-	const unsigned char *p = data;
 	int fd = memfd_create("makini-event", MFD_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
+	if (write_all(fd, data, len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -107,7 +99,8 @@ log_lines(const char *name, char *buf, size_t *len, int flush)
 	 * the whole buffer (a line too long to hold) or when the output ended.
 	 */
 	if (start < *len && (flush || *len - start == HOOK_LINE_MAX)) {
-		log_line("hook %s: %.*s", name, (int)(*len - start), buf + start);
+		log_line("hook %s: %.*s", name, (int)(*len - start),
+			 buf + start);
 		start = *len;
 	}
 	memmove(buf, buf + start, *len - start);
@@ -183,7 +176,7 @@ spawn_hook(const char *hooks_dir, const char *path, int input_fd,
 		    dup2(output_fd, 1) < 0 ||
 		    dup2(output_fd, 2) < 0 || chdir(hooks_dir) < 0)
 			goto fail;
-		/* The FastCGI connection, and all libraries opened, stay ours. */
+		/* The FastCGI connection, and what libraries opened, stay. */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		execve(path, argv, envp);
 fail:
@@ -235,7 +228,8 @@ hook_run(const char *hooks_dir, const char *path,
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, why_size, "cannot make a pipe: %s", strerror(errno));
+		snprintf(why, why_size, "cannot make a pipe: %s",
+			 strerror(errno));
 		return HOOK_FAILED;
 	}
 	hook_env_build(call, envp);

@@ -10,7 +10,7 @@
 
 enum hook_result {
 	HOOK_OK,       /* exited 0 */
-	HOOK_FAILED,   /* exited non-zero, died of a signal, or could not start */
+	HOOK_FAILED,   /* exited non-zero, died of a signal, or never ran */
 	HOOK_TIMEOUT,  /* outlived the timeout and was killed */
 };
 

@@ -29,7 +29,8 @@ is_reserved_for_hooks(const char *name, size_t len)
 		return 1;
 	if (len == sizeof(signature) - 1 && strncmp(name, signature, len) == 0)
 		return 1;
-	for (size_t i = 0; i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
+	for (size_t i = 0;
+	     i < sizeof(hook_own_names) / sizeof(*hook_own_names); i++)
 		if (strlen(hook_own_names[i]) == len &&
 		    strncmp(name, hook_own_names[i], len) == 0)
 			return 1;
@@ -48,8 +49,8 @@ hook_env_parse(char *text, const char *names[HOOK_ENV_NAMES_MAX + 1])
 		size_t len = strcspn(p, ",");
 
 		if (len == 0 || (p[0] >= '0' && p[0] <= '9') ||
-		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			      "0123456789_") < len ||
+		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "abcdefghijklmnopqrstuvwxyz0123456789_") < len ||
 		    is_reserved_for_hooks(p, len) || ++n > HOOK_ENV_NAMES_MAX)
 			return -1;
 		p += len;

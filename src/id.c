@@ -1,5 +1,7 @@
+/* Event ids: sortable on one host, never reused across processes or hosts. */
 #include "id.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -11,25 +13,31 @@ static int have_tag;
 static uint32_t counter;
 static struct timespec last;
 
+/*
+ * A forked child must not reuse its parent's random part and counter, or
+ * the two could mint the same id: the child draws its own on its first id.
+ */
+static void
+forget_tag(void)
+{
+	have_tag = 0;
+}
+
 static void
 draw_tag(void)
 {
 	if (getrandom(&process_tag, sizeof(process_tag), 0) !=
 	    (ssize_t)sizeof(process_tag)) {
-		/* No entropy yet: the pid and clock still separate processes. */
+		/* No entropy yet: pid and clock still set processes apart. */
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		process_tag = (uint64_t)getpid() << 40 ^
 			      (uint64_t)ts.tv_nsec << 8 ^ (uint64_t)ts.tv_sec;
 	}
+	if (!have_tag)
+		pthread_atfork(NULL, NULL, forget_tag);
 	have_tag = 1;
-}
-
-void
-id_reset(void)
-{
-	have_tag = 0;
 }
 
 /*

@@ -12,14 +12,11 @@
  * per-process counter and the action. Fixed-width fields make ids sort
  * lexically in receive order on one host (the time never goes back within
  * a process); the random part keeps processes and hosts sharing a spool
- * apart, so an id is never reused.
+ * apart, so an id is never reused. A forked child draws its own.
  */
 #define ID_LEN_MAX (23 + 1 + 16 + 1 + 8 + 1 + 32)
 
 /* Writes a new id for action into out (size at least ID_LEN_MAX + 1). */
 void id_make(char *out, size_t size, const char *action);
-
-/* Forgets the process's random part, so a forked child draws its own. */
-void id_reset(void);
 
 #endif

@@ -1,3 +1,7 @@
+/*
+ * Log lines: where they go (the server's error log, or queue.log in the
+ * spool for runners and drains), one line per write.
+ */
 #include "log.h"
 
 #include <errno.h>
@@ -8,6 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "io.h"
 
 #define LOG_FILE_MAX (1L << 20) /* bytes before queue.log is rotated */
 
@@ -118,9 +124,9 @@ file_sink(const char *line, size_t len)
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000,
 		     (long)getpid(), (int)len, line);
-	if (n > 0 && (size_t)n < sizeof(stamped) &&
-	    write(file_fd, stamped, (size_t)n) < 0)
-		return; /* nowhere left to say it */
+	/* A line that cannot be written has nowhere left to be told. */
+	if (n > 0 && (size_t)n < sizeof(stamped))
+		(void)write_all(file_fd, stamped, (size_t)n);
 }
 
 void

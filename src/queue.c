@@ -1,3 +1,7 @@
+/*
+ * Queue mode's drain: each due event claimed, its hook run, the outcome
+ * recorded (done, retry later, or failed), dead claims returned.
+ */
 #include "queue.h"
 
 #include <dirent.h>
@@ -405,9 +409,10 @@ collect(const char *type, struct spool_type *t, void *ctx)
 			if (!have_now) {
 				have_now = claim_clock(t, &now) == 0 ? 1 : -1;
 				if (have_now < 0)
-					log_line("spool type %s: no clock of the "
-						 "file system (%s): claims not "
-						 "checked", type, strerror(errno));
+					log_line("spool type %s: no clock of "
+						 "the file system (%s): claims "
+						 "not checked", type,
+						 strerror(errno));
 			}
 			age = have_now > 0 ? claim_age(t, name, &now) : -1;
 			if (age < (long long)l->r->cfg->claim_timeout) {

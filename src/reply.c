@@ -1,3 +1,7 @@
+/*
+ * The answer: a status and reason rendered as a CGI response with a
+ * JSON body.
+ */
 #include "reply.h"
 
 #include <stdio.h>
@@ -43,7 +47,8 @@ render_body(const struct reply *rep, char *buf, size_t size)
 				rep->reason);
 	if (rep->id[0])
 		return snprintf(buf, size,
-				"{\"status\":\"%s\",\"event\":\"%s\",\"id\":\"%s\"}\n",
+				"{\"status\":\"%s\",\"event\":\"%s\","
+				"\"id\":\"%s\"}\n",
 				rep->reason, rep->event, rep->id);
 	if (rep->event[0])
 		return snprintf(buf, size,

@@ -1,3 +1,4 @@
+/* The request: its CGI variables, and the body read within its bounds. */
 #include "request.h"
 
 #include <stdlib.h>
@@ -49,8 +50,9 @@ reserve(size_t need)
 static int
 end_known(const struct request *req)
 {
-	return req->end_marked || (req->transfer_encoding &&
-				   strcasestr(req->transfer_encoding, "chunked"));
+	const char *te = req->transfer_encoding;
+
+	return req->end_marked || (te && strcasestr(te, "chunked"));
 }
 
 /*

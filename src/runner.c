@@ -1,3 +1,7 @@
+/*
+ * Queue mode's runner: the detached process that drains a type after an
+ * answer, so that no client waits for a hook.
+ */
 #include "runner.h"
 
 #include <errno.h>
@@ -108,7 +112,8 @@ runner_main(const struct config *cfg, const char *type,
 	for (;;) {
 		close(slot);
 		slot = slot_lock(cfg, name, cfg->hook_concurrency, 0);
-		if (slot < 0 || run_passes(cfg, type, env_first, env_second) == 0)
+		if (slot < 0 ||
+		    run_passes(cfg, type, env_first, env_second) == 0)
 			break;
 	}
 	if (slot >= 0)

@@ -160,7 +160,8 @@ secrets_finish(struct secrets *s)
 		return;
 	if (s->count == 0)
 		snprintf(s->problem, sizeof(s->problem), "no secret: set "
-			 CONFIG_PREFIX "SECRET or " CONFIG_PREFIX "SECRET_FILE");
+			 CONFIG_PREFIX "SECRET or " CONFIG_PREFIX
+			 "SECRET_FILE");
 	else
 		s->state = SECRETS_READY;
 }

@@ -1,3 +1,7 @@
+/*
+ * Signatures: the header decoded, HMAC-SHA256 through libgcrypt compared
+ * in constant time, and the delivery key.
+ */
 #include "sig.h"
 
 #include <errno.h>

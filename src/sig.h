@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/* HMAC-SHA256 output, and the only length a received signature may decode to. */
+/* HMAC-SHA256's length: the only one a received signature may decode to. */
 #define SIG_LEN 32
 
 /*
@@ -17,7 +17,7 @@ struct secret {
 	void *mac; /* gcry_mac_hd_t, or NULL until first use */
 };
 
-/* Initialises libgcrypt once per process. Returns 0, or -1 on a version mismatch. */
+/* Initialises libgcrypt once per process: 0, or -1 on a version mismatch. */
 int sig_init(void);
 
 /*

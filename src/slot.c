@@ -1,3 +1,4 @@
+/* Slots: at most N of something at once on one host, through flock. */
 #include "slot.h"
 
 #include <errno.h>

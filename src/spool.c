@@ -1,3 +1,7 @@
+/*
+ * The spool: its layout, the durable store of an event (tmp/ to new/,
+ * fsynced), and the walks over its types and events.
+ */
 #include "spool.h"
 
 #include <dirent.h>
@@ -11,6 +15,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "io.h"
 #include "log.h"
 
 #define DIR_MODE 0750
@@ -62,23 +67,6 @@ make_dirs(const char *path)
 		*p = '/';
 	}
 	return make_dir(buf);
-}
-
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*

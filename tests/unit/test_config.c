@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "decimal.h"
 #include "unit.h"
 
 #define ENV(...) ((char *[]){ __VA_ARGS__, NULL })
@@ -151,6 +152,93 @@ test_secret_files(void)
 	rmdir(dir);
 }
 
+/* A secret file gone revokes its secret; back again, it is accepted. */
+static void
+test_secret_lost(void)
+{
+	char dir[] = "/tmp/makini-unit-XXXXXX", file[64], var[128];
+	struct config cfg;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(file, sizeof(file), "%s/secret", dir);
+	snprintf(var, sizeof(var), "MAKINI_WEBHOOK_SECRET_FILE=%s", file);
+
+	config_load(&cfg, ENV(var), NULL);
+	CHECK("missing at start: lost", cfg.secrets->state == SECRETS_LOST &&
+		      strstr(config_problem(&cfg), "SECRET_FILE") &&
+		      !strstr(config_problem(&cfg), dir) &&
+		      strcmp(cfg.secrets->problem_path, file) == 0);
+	write_file(file, "late\n");
+	secrets_reload(cfg.secrets);
+	CHECK("appears later: ready", cfg.secrets->state == SECRETS_READY &&
+		      config_problem(&cfg) == NULL &&
+		      cfg.secrets->secret[0].len == 4);
+	unlink(file);
+	secrets_reload(cfg.secrets);
+	CHECK("removed: lost again", cfg.secrets->state == SECRETS_LOST &&
+		      cfg.secrets->secret[0].len == 0 &&
+		      config_problem(&cfg) != NULL);
+	config_free(&cfg);
+	rmdir(dir);
+}
+
+static void
+test_problems(void)
+{
+	struct config cfg;
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_FSYNC=2", "MAKINI_WEBHOOK_MODE=x",
+			      "MAKINI_WEBHOOK_MAX_BODY=0"), NULL);
+	CHECK("every problem listed", cfg.problem_count == 3 &&
+		      strstr(cfg.problems[0].text, "MODE") &&
+		      strstr(cfg.problems[1].text, "MAX_BODY") &&
+		      strstr(cfg.problems[2].text, "FSYNC") &&
+		      strstr(config_problem(&cfg), "MODE"));
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_SECRET_PREVIOUS=p",
+			      "MAKINI_WEBHOOK_SECRET_PREVIOUS_FILE=/x"), NULL);
+	CHECK("a broken secret is the problem", cfg.problem_count == 0 &&
+		      cfg.secrets->state == SECRETS_BROKEN &&
+		      strstr(config_problem(&cfg), "not both"));
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_SPOOL=relative/spool"), NULL);
+	CHECK("a relative spool is made absolute, and said so",
+	      cfg.spool_relative && cfg.spool[0] == '/' &&
+	      strstr(cfg.spool, "/relative/spool"));
+	config_free(&cfg);
+}
+
+static void
+test_decimal(void)
+{
+	unsigned long long v = 7;
+
+	CHECK("decimal", decimal_parse("123", 1000, &v) == 0 && v == 123);
+	CHECK("decimal at max", decimal_parse("1000", 1000, &v) == 0 &&
+				v == 1000);
+	CHECK("decimal over max", decimal_parse("1001", 1000, &v) == 1 &&
+				  v == 1000);
+	CHECK("decimal with many digits is over",
+	      decimal_parse("99999999999999999999999999", 1000, &v) == 1);
+	CHECK("decimal max 0", decimal_parse("0", 0, &v) == 0 && v == 0 &&
+			       decimal_parse("5", 0, &v) == 1);
+	CHECK("decimal to the type's limit",
+	      decimal_parse("18446744073709551615", ~0ULL, &v) == 0 &&
+	      v == ~0ULL &&
+	      decimal_parse("18446744073709551616", ~0ULL, &v) == 1);
+	CHECK("not decimal", decimal_parse("", 10, &v) < 0 &&
+			     decimal_parse("-1", 10, &v) < 0 &&
+			     decimal_parse(" 1", 10, &v) < 0 &&
+			     decimal_parse("1x", 10, &v) < 0 &&
+			     decimal_parse(NULL, 10, &v) < 0);
+}
+
 static void
 test_allow(void)
 {
@@ -189,6 +277,9 @@ main(void)
 {
 	test_values();
 	test_secret_files();
+	test_secret_lost();
+	test_problems();
+	test_decimal();
 	test_allow();
 	return unit_report();
 }

@@ -71,7 +71,6 @@ main(void)
 	if (pid == 0) {
 		char id[ID_LEN_MAX + 1];
 
-		id_reset();
 		for (int i = 0; i < MANY; i++) {
 			id_make(id, sizeof(id), "updated");
 			if (write(pipefd[1], id, sizeof(id)) != sizeof(id))
