@@ -56,6 +56,16 @@ end_known(const struct request *req)
 }
 
 /*
+ * What a body over MAX_BODY gets, decided from Content-Length before a
+ * byte is read, or as soon as a body without one passes the limit.
+ */
+static enum status
+too_large(struct reply *rep)
+{
+	return reply_set(rep, STATUS_PAYLOAD_TOO_LARGE, "body too large");
+}
+
+/*
  * Reads a body of unknown length to its end, growing the buffer as it
  * comes, and gives up as soon as it holds more than max bytes: a body that
  * never ends is never held whole.
@@ -80,8 +90,7 @@ read_to_end(struct request *req, size_t max, struct reply *rep)
 			break;
 		got += n;
 		if (got > max)
-			return reply_set(rep, STATUS_PAYLOAD_TOO_LARGE,
-					 "body too large");
+			return too_large(rep);
 	}
 	body_buf[got] = '\0';
 	req->body = body_buf;
@@ -102,8 +111,7 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 		return reply_set(rep, STATUS_LENGTH_REQUIRED,
 				 "Content-Length missing or not a number");
 	case 1:
-		return reply_set(rep, STATUS_PAYLOAD_TOO_LARGE,
-				 "body too large");
+		return too_large(rep);
 	}
 	want = (size_t)length;
 	if (reserve(want + 1) < 0)
