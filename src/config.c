@@ -114,6 +114,7 @@ path_var(struct config *cfg, char *const *base, char *const *overlay,
 	 const char *name, const char *fallback)
 {
 	const char *v = lookup(base, overlay, name);
+	char *copy;
 
 	if (!v)
 		v = fallback;
@@ -123,7 +124,10 @@ path_var(struct config *cfg, char *const *base, char *const *overlay,
 		problem(cfg, NULL, CONFIG_PREFIX "%s is too long", name);
 		return NULL;
 	}
-	return strdup(v);
+	copy = strdup(v);
+	if (!copy)
+		problem(cfg, NULL, "out of memory");
+	return copy;
 }
 
 static void
@@ -282,8 +286,6 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 
 	if (cfg->mode != MODE_SPOOL)
 		hooks_dir_var(cfg);
-	if (!cfg->spool)
-		problem(cfg, NULL, "out of memory");
 
 	cfg->secrets = calloc(1, sizeof(*cfg->secrets));
 	if (!cfg->secrets) {
