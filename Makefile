@@ -102,8 +102,18 @@ $(BENCH_EMPTY): tests/bench/empty.c | libs-present
 	@echo "  LINK $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
+# The floors, from tests/bench/floor.c: the contract's file operations and
+# nothing else, with its two syncs (durable) and without (nosync).
+BENCH_FLOORS = tests/trash/bench-floor-durable tests/trash/bench-floor-nosync
+
+$(BENCH_FLOORS): tests/trash/bench-floor-%: tests/bench/floor.c | libs-present
+	@mkdir -p tests/trash
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
+		-DFLOOR_SYNC=$(if $(filter durable,$*),1,0) -o $@ $< $(PKG_LIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_EMPTY)
+	@$(MAKE) --no-print-directory all $(BENCH_EMPTY) $(BENCH_FLOORS)
 	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
 	@sh tests/bench/bench.sh
 	@BENCH_MARKDOWN=BENCHMARKS.md sh tests/bench/drain.sh 1000 3
