@@ -8,7 +8,9 @@
 #		SERVER and VIA as for server_start (lighttpd fastcgi,
 #		lighttpd cgi, apache fcgid); PROGRAM takes the receiver's
 #		place in the shipped config. Each VAR=VALUE becomes one more
-#		MAKINI_WEBHOOK_VAR for the receiver.
+#		MAKINI_WEBHOOK_VAR for the receiver. With SERVE_PROCS=N set,
+#		lighttpd FastCGI runs N processes instead of the shipped
+#		max-procs, the rest of the shipped file unchanged.
 #	serve_gunicorn NAME APPDIR PORT SPOOL
 #	serve_stop_all
 
@@ -33,9 +35,26 @@ serve() {
 	done
 	d=$(serve_dir "$name")
 	serve_dirs="$serve_dirs $d"
-	SV_BIN=$program SV_SECRET_FILE=$SECRET_FILE SV_SPOOL=$spool \
-		SV_PASS=${pass# } server_start "$server" "$via" "$port" "$d"
+	src=$SV_SRCDIR
+	if [ -n "${SERVE_PROCS:-}" ] && [ "$server $via" = "lighttpd fastcgi" ]
+	then
+		# tests/servers.sh reads the shipped files below SV_SRCDIR.
+		src=$BENCH_DIR/src-procs-$SERVE_PROCS
+		mkdir -p "$src/lighttpd"
+		sed 's/^\([^#]*"max-procs" => \)[0-9]*/\1'"$SERVE_PROCS"'/' \
+			"$SRCDIR/lighttpd/makini-webhook-fastcgi.conf" \
+			>"$src/lighttpd/makini-webhook-fastcgi.conf"
+		grep -q "\"max-procs\" => $SERVE_PROCS," \
+			"$src/lighttpd/makini-webhook-fastcgi.conf" || {
+			echo "serve: no max-procs line to change" >&2
+			return 1
+		}
+	fi
+	SV_SRCDIR=$src SV_BIN=$program SV_SECRET_FILE=$SECRET_FILE \
+		SV_SPOOL=$spool SV_PASS=${pass# } \
+		server_start "$server" "$via" "$port" "$d"
 	rc=$?
+	SV_SRCDIR=$SRCDIR
 	for kv in "$@"; do
 		unset "MAKINI_WEBHOOK_${kv%%=*}"
 	done
