@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,9 +70,33 @@ utc_time(time_t t, struct tm *tm)
 	tm->tm_sec = (int)(secs % 60);
 }
 
+/*
+ * Fixed-width fields written by hand: snprintf took a tenth of a FastCGI
+ * request's instructions for this one line.
+ */
+static char *
+put_decimal(char *p, unsigned long long v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+static char *
+put_hex(char *p, unsigned long long v, int width)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = width - 1; i >= 0; i--, v >>= 4)
+		p[i] = digits[v & 15];
+	return p + width;
+}
+
 void
 id_make(char *out, size_t size, const char *action)
 {
+	char buf[ID_LEN_MAX + 1], *p = buf;
+	size_t action_len = strnlen(action, 32), len;
 	struct timespec now;
 	struct tm tm;
 
@@ -83,9 +108,30 @@ id_make(char *out, size_t size, const char *action)
 		now = last; /* the clock was stepped back */
 	last = now;
 	utc_time(now.tv_sec, &tm);
-	snprintf(out, size,
-		 "%04d%02d%02dT%02d%02d%02d.%06ldZ-%016llx-%08x-%s",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, now.tv_nsec / 1000,
-		 (unsigned long long)process_tag, (unsigned)++counter, action);
+	/* "%04d%02d%02dT%02d%02d%02d.%06ldZ-%016llx-%08x-%s" */
+	p = put_decimal(p, (unsigned long long)tm.tm_year + 1900, 4);
+	p = put_decimal(p, (unsigned long long)tm.tm_mon + 1, 2);
+	p = put_decimal(p, (unsigned long long)tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_decimal(p, (unsigned long long)tm.tm_hour, 2);
+	p = put_decimal(p, (unsigned long long)tm.tm_min, 2);
+	p = put_decimal(p, (unsigned long long)tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_decimal(p, (unsigned long long)now.tv_nsec / 1000, 6);
+	*p++ = 'Z';
+	*p++ = '-';
+	p = put_hex(p, process_tag, 16);
+	*p++ = '-';
+	p = put_hex(p, ++counter, 8);
+	*p++ = '-';
+	memcpy(p, action, action_len);
+	p += action_len;
+	*p = '\0';
+	len = (size_t)(p - buf);
+	if (size == 0)
+		return;
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, buf, len);
+	out[len] = '\0';
 }
