@@ -22,8 +22,8 @@
 #	server_htaccess_url PORT
 #	server_htaccess_dir DIR
 #		The URL and the directory of the shared-hosting receiver
-#		(apache/htaccess and a copy of SV_BIN) that the Apache cgi
-#		setup also serves.
+#		(apache/htaccess, apache/makini-webhook.env.example and a
+#		copy of SV_BIN) that the Apache cgi setup also serves.
 #
 # The receiver's configuration comes from these variables:
 #	SV_BIN		the receiver executable (required)
@@ -209,8 +209,12 @@ sv_apache_conf() {
 		echo "	AllowOverride None"
 		echo "	Require all denied"
 		echo "</Directory>"
+		# The overrides of Debian's stock userdir.conf, which the
+		# shared-hosting .htaccess must live with; and CGI allowed in
+		# the web space, which only a host can give.
 		echo "<Directory \"$sv_dir/htdocs\">"
-		echo "	AllowOverride All"
+		echo "	AllowOverride FileInfo AuthConfig Limit Indexes"
+		echo "	Options +ExecCGI"
 		echo "	Require all granted"
 		echo "</Directory>"
 		echo "Include \"$sv_dir/conf/makini-webhook.conf\""
@@ -221,13 +225,19 @@ sv_apache_conf() {
 
 	case $sv_via in
 	cgi)
-		# The shared-hosting setup: the .htaccess and a copy of the
-		# receiver in a directory of the document root.
-		# (Not below /makini-webhook, which the ScriptAlias takes.)
+		# The shared-hosting setup: the .htaccess, makini-webhook.env
+		# and a copy of the receiver in a directory of the document
+		# root. (Not below /makini-webhook, which the ScriptAlias
+		# takes.) The receiver refuses an env file in a directory
+		# others can write, so the modes are set, whatever the umask.
 		sv_hosted=$(server_htaccess_dir "$sv_dir")
 		mkdir -p "$sv_hosted" &&
+		chmod 0755 "$sv_hosted" &&
 		sv_fill "$SV_SRCDIR/apache/htaccess" "$sv_hosted/.htaccess" \
 			"$sv_dir" &&
+		sv_fill "$SV_SRCDIR/apache/makini-webhook.env.example" \
+			"$sv_hosted/makini-webhook.env" "$sv_dir" &&
+		chmod 0644 "$sv_hosted/makini-webhook.env" &&
 		cp "$SV_BIN" "$sv_hosted/makini-webhook.cgi" &&
 		chmod 0755 "$sv_hosted/makini-webhook.cgi" || return 1 ;;
 	proxy)

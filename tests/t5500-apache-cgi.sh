@@ -1,7 +1,9 @@
 #!/bin/sh
 # The shipped Apache CGI setups, run by the real server: the server
-# configuration (ScriptAlias), and the shared-hosting .htaccess with the
-# secret and the spool inside the web root, where they must not be served.
+# configuration (ScriptAlias), and the shared-hosting .htaccess and
+# makini-webhook.env with the secret and the spool inside the web root,
+# where they must not be served. (t5510 runs the shared-hosting setup under
+# suEXEC and a stock userdir.)
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/server-cases.sh"
 
@@ -46,6 +48,12 @@ test_expect_success '.htaccess: the spool is not served' '
 	test "$(sc_get_code "$SHARED_URL/$stored")" = 403 &&
 	test "$(sc_get_code "$SHARED_URL/spool/")" = 403 &&
 	test "$(sc_get_code "$SHARED_URL/spool/assets/new/")" = 403
+' &&
+
+test_expect_success '.htaccess: makini-webhook.env is not served' '
+	test -s "$SHARED/makini-webhook.env" &&
+	test "$(sc_get_code "$SHARED_URL/makini-webhook.env")" = 403 &&
+	! grep -F "MAKINI_WEBHOOK" answer
 ' &&
 
 test_expect_success '.htaccess: the .htaccess itself is not served' '
