@@ -86,6 +86,12 @@ test_have_prereq() {
 	case $1 in
 	ROOT) [ "$(id -u)" = 0 ] ;;
 	APACHE) [ -x /usr/sbin/apache2 ] ;;
+	# Debian's suEXEC wrapper (apache2-suexec-pristine or -custom),
+	# mod_userdir and its stock configuration.
+	SUEXEC) [ -u /usr/lib/apache2/suexec ] &&
+		[ -f /usr/lib/apache2/modules/mod_userdir.so ] &&
+		[ -f /etc/apache2/mods-available/userdir.conf ] ;;
+	SETFACL) command -v setfacl >/dev/null ;;
 	LIGHTTPD) command -v lighttpd >/dev/null ;;
 	XFS) command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems ;;
 	UNSHARE) [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null ;;
