@@ -122,6 +122,8 @@ serve(int fastcgi)
 	req.end_marked = fastcgi;
 	cfg = config_for_request(environ);
 	handle_request(&req, cfg, &ev, &rep);
+	if (!fastcgi)
+		request_discard_body(&req, cfg->max_body);
 	len = reply_render(&rep, out, sizeof(out));
 	if (len == 0) {
 		/* Never an empty answer: one not rendered is a 500. */

@@ -86,9 +86,12 @@ read_to_end(struct request *req, size_t max, struct reply *rep)
 		}
 		n = req->read_body(body_buf + got, body_cap - 1 - got,
 				   req->read_ctx);
-		if (n == 0)
+		if (n == 0) {
+			req->ended = 1;
 			break;
+		}
 		got += n;
+		req->taken += n;
 		if (got > max)
 			return too_large(rep);
 	}
@@ -120,9 +123,12 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 		size_t n = req->read_body(body_buf + got, want - got,
 					  req->read_ctx);
 
-		if (n == 0)
+		if (n == 0) {
+			req->ended = 1;
 			break;
+		}
 		got += n;
+		req->taken += n;
 	}
 	if (got < want)
 		return reply_set(rep, STATUS_BAD_REQUEST,
@@ -131,4 +137,35 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 	req->body = body_buf;
 	req->body_len = want;
 	return STATUS_OK;
+}
+
+void
+request_discard_body(struct request *req, size_t max)
+{
+	unsigned char buf[4096];
+	unsigned long long length;
+	size_t left = max;
+
+	if (req->ended || !req->read_body)
+		return;
+	if (decimal_parse(req->content_length, ~0ULL, &length) == 0) {
+		if (length <= req->taken)
+			return;
+		if (length - req->taken < left)
+			left = (size_t)(length - req->taken);
+	} else if (!end_known(req)) {
+		return; /* no end to read to */
+	}
+	while (left > 0) {
+		size_t n = req->read_body(buf, left < sizeof(buf) ? left
+							       : sizeof(buf),
+					  req->read_ctx);
+
+		if (n == 0) {
+			req->ended = 1;
+			return;
+		}
+		req->taken += n;
+		left -= n;
+	}
 }

@@ -34,6 +34,8 @@ struct request {
 	/* Filled by request_read_body(); owned by this module. */
 	const unsigned char *body;
 	size_t body_len;
+	size_t taken; /* bytes read from the body stream so far */
+	int ended;    /* the stream said it ended */
 };
 
 /* Fills req's variables from a CGI environment; pointers point into env. */
@@ -51,5 +53,14 @@ void request_from_env(struct request *req, char *const *env);
  */
 enum status request_read_body(struct request *req, size_t max,
 			      struct reply *rep);
+
+/*
+ * Reads and drops what is left of the body, at most max bytes: the part
+ * of CONTENT_LENGTH not read yet, or, where the transport marks the end,
+ * up to it. A CGI server writes the whole body to the program's standard
+ * input; one that exits without reading it (an early 403, 405, 413 or
+ * 500) breaks the answer under Apache, which then fails to write it.
+ */
+void request_discard_body(struct request *req, size_t max);
 
 #endif

@@ -216,6 +216,18 @@ server_cases() {
 		test_cmp before after
 	'
 
+	# A CGI program that answers before reading the body must still read
+	# it, or Apache fails to write it and breaks the answer.
+	test_expect_success 'answers given before the body is read arrive whole' '
+		head -c 200000 /dev/zero | tr "\0" y >early.json &&
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			curl -sS --max-time 20 -o answer -w "%{http_code}" \
+				-X PUT --data-binary @early.json "$URL" >code &&
+			sc_expect_code 405 &&
+			grep "\"error\": *\"method not allowed\"" answer || exit 1
+		done
+	'
+
 	test_expect_success 'two chunked deliveries pipelined on one connection' '
 		sc_pipelined "$URL" pipelined
 	'
