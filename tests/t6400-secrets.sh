@@ -3,7 +3,10 @@
 # signature, or a file path: checked over every kind of outcome, answers
 # and logs gathered in one file and searched.
 . "$(dirname "$0")/test-lib.sh"
-. "$SRCDIR/tests/reliability/cgi-lib.sh"
+# A secret of our own: a part of it is searched for below, case-blind.
+SECRET=s3cr3t-Do-Not-Print-4f1d9
+. "$SRCDIR/tests/cgi-lib.sh"
+CGI_CONFIG="$CGI_CONFIG MAKINI_WEBHOOK_FSYNC=0"
 
 PREVIOUS=prev-Secret-Never-Shown-77c2
 printf '{"event":"assets.updated","body":["a1"]}' >event.json
@@ -11,12 +14,14 @@ printf '{"event":"sites.updated","body":["s1"]}' >other.json
 printf '%s\n' "$SECRET" >secret.file
 : >all
 
-# Runs cgi_post "$@" and appends answer and log to the file "all".
+# run FILE [SIGNATURE [VAR=value...]]: runs cgi_post_signature (SIGNATURE
+# "-" when not given) and appends answer and log to the file "all".
 run() {
 	body=$1 sig=${2--}
 	shift
 	[ $# -gt 0 ] && shift
-	cgi_post "$body" "$sig" MAKINI_WEBHOOK_SECRET_PREVIOUS="$PREVIOUS" "$@"
+	cgi_post_signature "$body" "$sig" \
+		MAKINI_WEBHOOK_SECRET_PREVIOUS="$PREVIOUS" "$@"
 	cat out err >>all
 }
 

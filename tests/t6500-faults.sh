@@ -7,7 +7,8 @@
 # in tmp/ or new/; once the fault is gone the next event is stored without
 # a restart. Needs root for mount; skipped otherwise.
 . "$(dirname "$0")/test-lib.sh"
-. "$SRCDIR/tests/reliability/cgi-lib.sh"
+. "$SRCDIR/tests/cgi-lib.sh"
+CGI_CONFIG="$CGI_CONFIG MAKINI_WEBHOOK_FSYNC=0"
 
 if [ "$(id -u)" != 0 ]; then
 	test_skip 'spool fault injection needs root (mount, setpriv)'
@@ -16,6 +17,7 @@ fi
 
 FS=$TRASH/fs
 SPOOL=$FS/spool
+CGI_CONFIG="$CGI_CONFIG MAKINI_WEBHOOK_SPOOL=$SPOOL"
 mkdir -p "$FS"
 mount -t tmpfs -o size=256k,nr_inodes=64,mode=0755 tmpfs "$FS" || {
 	test_skip 'cannot mount a tmpfs here'
@@ -30,7 +32,7 @@ sys.stdout.write("{\"event\":\"assets.updated\",\"pad\":\"" + "x" * 20000 + "\"}
 # Stored byte for byte, and the only file in new/.
 expect_stored() {
 	expect_status 200 &&
-	test_cmp "$1" "$SPOOL/assets/new/$(cgi_id).json" &&
+	test_cmp "$1" "$SPOOL/assets/new/$(answer_id).json" &&
 	test_no_tmp_leftovers "$SPOOL"
 }
 
@@ -123,7 +125,7 @@ if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 		chmod 0750 "$SPOOL/assets/new" &&
 		cgi_post event.json &&
 		expect_stored event.json &&
-		test "$(stat -c %U "$SPOOL/assets/new/$(cgi_id).json")" = nobody &&
+		test "$(stat -c %U "$SPOOL/assets/new/$(answer_id).json")" = nobody &&
 		rm -f "$SPOOL"/assets/new/*
 	'
 	CGI_RUN_AS=
