@@ -5,8 +5,9 @@
 #		commands that must all succeed
 #	'
 #
-# and the script ends with test_done, which prints "N passed, N failed".
-# Each script works in its own scratch directory, $TRASH, wiped at start.
+# and the script ends with test_done, which prints "N passed, N failed"
+# and, when some were skipped, ", N skipped". Each script works in its own
+# scratch directory, $TRASH, wiped at start.
 
 set -u
 TEST_NAME=$(basename "$0" .sh)
@@ -25,15 +26,30 @@ test_skipped=0
 test_cleanups=
 
 # Options, as git's: -v (--verbose) shows every case's output, -i
-# (--immediate) stops at the first failing case.
+# (--immediate) stops at the first failing case, and --run=LIST (-r LIST)
+# runs only the cases LIST selects (see test_selected), the others counted
+# as skipped.
 test_verbose=0
 test_immediate=0
+test_run_list=
+test_run_next=0
 for test_arg in "$@"; do
+	if [ "$test_run_next" = 1 ]; then
+		test_run_list=$test_arg
+		test_run_next=0
+		continue
+	fi
 	case $test_arg in
 	-v | --verbose) test_verbose=1 ;;
 	-i | --immediate) test_immediate=1 ;;
+	-r | --run) test_run_next=1 ;;
+	--run=*) test_run_list=${test_arg#--run=} ;;
 	esac
 done
+if [ "$test_run_next" = 1 ]; then
+	echo "$TEST_NAME: $test_arg needs a list of cases" >&2
+	exit 1
+fi
 
 # Commands registered here run at exit, even when a case fails, so that
 # servers started by a test are always stopped. Register at the top level
@@ -49,7 +65,59 @@ test_run_cleanups() {
 trap 'test_run_cleanups' EXIT
 trap 'exit 130' INT TERM
 
+# test_selected NUMBER TITLE: whether --run selects case NUMBER. LIST is
+# selectors separated by commas: a number (3), a range (3-5, or -3 and 5-
+# open at one end), or any other word, which selects the cases whose title
+# holds it. A "!" before a selector deselects what it names. Each case is
+# judged by the last selector that names it; one that none names is left
+# out, unless LIST begins with a "!": then it runs. Without --run, every
+# case runs.
+test_selected() {
+	[ -n "$test_run_list" ] || return 0
+	case $test_run_list in
+	!*) test_sel_in=1 ;;
+	*) test_sel_in=0 ;;
+	esac
+	test_sel_rest=$test_run_list,
+	while [ -n "$test_sel_rest" ]; do
+		test_sel=${test_sel_rest%%,*}
+		test_sel_rest=${test_sel_rest#*,}
+		test_sel_want=1
+		case $test_sel in
+		!*) test_sel_want=0 test_sel=${test_sel#!} ;;
+		esac
+		test_sel_lo=${test_sel%%-*} test_sel_hi=${test_sel#*-}
+		case $test_sel in
+		"") continue ;;
+		*[!0-9]*) ;;
+		*)
+			[ "$1" -ne "$test_sel" ] || test_sel_in=$test_sel_want
+			continue
+			;;
+		esac
+		case $test_sel_lo$test_sel_hi in
+		# Exactly one "-", digits on at least one side: a range.
+		*[!0-9]* | "") ;;
+		*)
+			if [ "$1" -ge "${test_sel_lo:-1}" ] &&
+			   { [ -z "$test_sel_hi" ] || [ "$1" -le "$test_sel_hi" ]; }; then
+				test_sel_in=$test_sel_want
+			fi
+			continue
+			;;
+		esac
+		case $2 in
+		*"$test_sel"*) test_sel_in=$test_sel_want ;;
+		esac
+	done
+	[ "$test_sel_in" = 1 ]
+}
+
 test_expect_success() {
+	if ! test_selected $(($(test_count) + 1)) "$1"; then
+		test_skip "$1 (--run)"
+		return 0
+	fi
 	test_log="$TRASH/.case.log"
 	# Not in an if: there set -e would be ignored inside the subshell too.
 	(eval "set -e; $2") >"$test_log" 2>&1
