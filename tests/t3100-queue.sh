@@ -1,7 +1,8 @@
 #!/bin/sh
 # Queue mode: events are stored and acknowledged first, then their hooks run
 # from the spool, with retries, backoff, failed/, and the operator's verbs.
-# Every case starts from an empty spool.
+# Every case starts from an empty spool and sets up what it needs, so that
+# any one runs alone (--run=N).
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"
 . "$SRCDIR/tests/queue-lib.sh"
@@ -180,7 +181,10 @@ assert abs(w[\"oldest_pending\"] - time.time()) < 60, w
 assert t[\"sites\"] == {\"new\": 0, \"running\": 0, \"cur\": 1, \"failed\": 0, \"oldest_pending\": None, \"oldest_pending_seconds\": None}, t"
 '
 
+# An event pending, so that the spool exists: drain would refuse a missing
+# spool before it looked at the mode.
 test_expect_success 'drain refuses to run outside queue mode' '
+	queue_fresh && cgi_post event.json && expect_status 200 &&
 	test_must_fail env -i PATH="$PATH" MAKINI_WEBHOOK_SPOOL="$TRASH/spool" \
 		"$BIN" drain 2>err &&
 	grep -q "queue mode" err
@@ -195,6 +199,7 @@ test_expect_success 'check warns of a HOOK_ENV name that is not set' '
 '
 
 test_expect_success 'unknown arguments are errors with a usage line' '
+	queue_fresh &&
 	printf x >x.json &&
 	test_must_fail env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET=s "$BIN" sign x.json <x.json >out 2>err &&
 	grep -q "sign: unexpected argument .x.json." err && grep -q "^usage:" err &&
