@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
+
+#define DISCARD_SECONDS 1
 
 extern char **environ;
 
@@ -84,6 +87,50 @@ log_request(const struct request *req, const struct reply *rep,
 		 rep->detail ? ")" : "", elapsed_ms(start));
 }
 
+static volatile sig_atomic_t discard_expired;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	discard_expired = 1;
+}
+
+static size_t
+read_until_expired(void *buf, size_t n, void *ctx)
+{
+	return discard_expired ? 0 : read_fcgi_body(buf, n, ctx);
+}
+
+/*
+ * Under CGI, what is left of a body after an early answer (403, 405, 413,
+ * 500...) is read and dropped: Apache fails to write a body its program
+ * did not take, and then breaks the answer. The answer is out first, and
+ * a body that does not come within DISCARD_SECONDS is not waited for.
+ */
+static void
+discard_unread_body(struct request *req, size_t max)
+{
+	/* It repeats, so that a read begun just after it rang is cut too. */
+	struct itimerval timer = { { 0, 100000 }, { DISCARD_SECONDS, 0 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction wake, old;
+
+	if (req->ended)
+		return;
+	FCGI_fflush(FCGI_stdout);
+	memset(&wake, 0, sizeof(wake));
+	wake.sa_handler = on_alarm; /* no SA_RESTART: the read is cut short */
+	sigemptyset(&wake.sa_mask);
+	sigaction(SIGALRM, &wake, &old);
+	discard_expired = 0;
+	req->read_body = read_until_expired;
+	setitimer(ITIMER_REAL, &timer, NULL);
+	request_discard_body(req, max);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+}
+
 /* Ends the answer; the request's error stream goes with it. */
 static void
 finish_fastcgi(void)
@@ -122,8 +169,6 @@ serve(int fastcgi)
 	req.end_marked = fastcgi;
 	cfg = config_for_request(environ);
 	handle_request(&req, cfg, &ev, &rep);
-	if (!fastcgi)
-		request_discard_body(&req, cfg->max_body);
 	len = reply_render(&rep, out, sizeof(out));
 	if (len == 0) {
 		/* Never an empty answer: one not rendered is a 500. */
@@ -139,6 +184,8 @@ serve(int fastcgi)
 	log_unflushed = 1;
 	log_request(&req, &rep, &start);
 	log_unflushed = 0;
+	if (!fastcgi)
+		discard_unread_body(&req, cfg->max_body);
 
 	handle_after_answer(cfg, &ev, environ,
 			    fastcgi ? finish_fastcgi : finish_cgi);
