@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,41 @@ fcgi_log_sink(const char *line, size_t len)
 	FCGI_fwrite((void *)line, 1, len, FCGI_stderr);
 	if (!log_unflushed)
 		FCGI_fflush(FCGI_stderr);
+}
+
+/*
+ * Under Apache the lines go to the process's own standard error instead,
+ * unless that is /dev/null. In the FastCGI stream every one of them, a 200
+ * as much as a failure, would be tagged a warning by mod_fcgid
+ * ("[fcgid:warn] ... mod_fcgid: stderr: ") or an error by mod_proxy_fcgi
+ * ("[proxy_fcgi:error] ... AH01071: Got error '...\n'"): twice the bytes,
+ * and Apache's real errors buried among them. mod_fcgid makes standard
+ * error the main server's error log, where a line then stands as under
+ * mod_cgid; the shipped spawn-fcgi script makes it the receiver's own log;
+ * systemd, the journal. spawn-fcgi run by hand gives /dev/null, which
+ * would lose them, so they stay in the stream there. lighttpd keeps the
+ * stream: it writes it to its error log, time-stamped, while the standard
+ * error its FastCGI processes inherit is its own, /dev/null under the
+ * init script.
+ */
+static int stderr_is_null;
+
+static int
+is_dev_null(int fd)
+{
+	struct stat st, null;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       stat("/dev/null", &null) == 0 && st.st_rdev == null.st_rdev;
+}
+
+static log_sink_fn *
+sink_for(const struct request *req, int fastcgi)
+{
+	if (fastcgi && !stderr_is_null && req->server_software &&
+	    strncmp(req->server_software, "Apache", 6) == 0)
+		return NULL; /* log.c's own: standard error, a write a line */
+	return fcgi_log_sink;
 }
 
 static double
@@ -164,6 +200,7 @@ serve(int fastcgi)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	request_from_env(&req, environ);
+	log_set_sink(sink_for(&req, fastcgi));
 	req.read_body = read_fcgi_body;
 	/* FastCGI ends the body with an empty stdin record. */
 	req.end_marked = fastcgi;
@@ -227,6 +264,7 @@ main(int argc, char **argv)
 	fastcgi = !FCGX_IsCGI();
 	/* FCGI_Accept() replaces environ with each request's parameters. */
 	env_capture(environ);
+	stderr_is_null = is_dev_null(STDERR_FILENO);
 	log_set_sink(fcgi_log_sink);
 	while (FCGI_Accept() >= 0)
 		serve(fastcgi);

@@ -6,7 +6,8 @@
 /*
  * One logging shim. Lines go to a sink: standard error by default; under
  * FastCGI the request loop points it at the request's error stream, which
- * the web server writes to its error log. Queue runners and the verbs
+ * the web server writes to its error log (except under Apache, which would
+ * tag every line: see cgi/main.c). Queue runners and the verbs
  * that run hooks also write them to the spool's queue.log. Messages never
  * hold a secret, a signature value or a file path.
  */

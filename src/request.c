@@ -17,6 +17,7 @@ request_from_env(struct request *req, char *const *env)
 	req->remote_addr = env_find(env, "REMOTE_ADDR");
 	req->signature = env_find(env, "HTTP_X_WEBHOOK_SIGNATURE");
 	req->transfer_encoding = env_find(env, "HTTP_TRANSFER_ENCODING");
+	req->server_software = env_find(env, "SERVER_SOFTWARE");
 }
 
 /* One buffer per process, grown to the largest body seen. */

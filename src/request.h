@@ -19,6 +19,7 @@ struct request {
 	const char *remote_addr;
 	const char *signature; /* HTTP_X_WEBHOOK_SIGNATURE */
 	const char *transfer_encoding; /* HTTP_TRANSFER_ENCODING */
+	const char *server_software; /* SERVER_SOFTWARE */
 	char *const *env;      /* the whole request environment */
 
 	/*

@@ -85,11 +85,12 @@ sv_fill() {
 	    -e "s|/var/spool/makini-webhook|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    -e "s|/run/makini-webhook|$(sv_sed_escape "$sv_run")|g" \
 	    -e "s|/run/lighttpd|$(sv_sed_escape "$sv_run")|g" \
+	    -e "s|/var/log/makini-webhook|$(sv_sed_escape "$sv_dir/log/makini-webhook")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
-	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/home/example|/usr/local/bin/makini-webhook)' >&2
+	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/var/log/makini-webhook|/home/example|/usr/local/bin/makini-webhook)' >&2
 	then
 		echo "$sv_src: a default path above was not filled in" >&2
 		return 1

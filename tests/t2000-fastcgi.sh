@@ -124,4 +124,47 @@ test_expect_success 'with no secret anywhere, POST gets 500 and GET 503' '
 	expect_status 200
 '
 
+# Under Apache a request's line goes to the process's own standard error
+# (mod_fcgid's is the error log itself, where Apache would otherwise tag
+# each line of the stream as a warning), unless that is /dev/null.
+test_expect_success 'under Apache the line goes to standard error, one line' '
+	fcgi_stop &&
+	fcgi_start MAKINI_WEBHOOK_SECRET_FILE="$TRASH/secret.txt" \
+		MAKINI_WEBHOOK_SPOOL="$TRASH/spool" &&
+	SECRET=fourth-secret fcgi_post event.json \
+		SERVER_SOFTWARE="Apache/2.4.71 (Debian)" &&
+	expect_status 200 &&
+	test_cmp /dev/null err &&
+	grep -F "$(answer_id)" "$TRASH/fcgi.log" >line &&
+	grep -Ex "makini-webhook: 127\.0\.0\.1 POST purchase_orders\.updated 200 $(answer_id) [0-9]+\.[0-9]{3}ms" line &&
+	fcgi_request GET /dev/null SERVER_SOFTWARE=Apache && expect_status 200 &&
+	test_cmp /dev/null err &&
+	tail -n 1 "$TRASH/fcgi.log" >line &&
+	grep -Ex "makini-webhook: 127\.0\.0\.1 GET - 200 ok [0-9]+\.[0-9]{3}ms" line
+'
+
+test_expect_success 'under lighttpd, or none named, it stays in the FastCGI stream' '
+	SECRET=fourth-secret fcgi_post event.json \
+		SERVER_SOFTWARE=lighttpd/1.4.69 &&
+	expect_status 200 &&
+	grep -Ex "makini-webhook: 127\.0\.0\.1 POST purchase_orders\.updated 200 $(answer_id) [0-9]+\.[0-9]{3}ms" err &&
+	! grep -F "$(answer_id)" "$TRASH/fcgi.log" &&
+	SECRET=fourth-secret fcgi_post event.json && expect_status 200 &&
+	[ "$(grep -c "POST purchase_orders.updated 200 $(answer_id)" err)" = 1 ] &&
+	! grep -F "$(answer_id)" "$TRASH/fcgi.log"
+'
+
+test_expect_success 'under Apache with standard error /dev/null, it stays in the stream' '
+	fcgi_stop || :
+	env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET_FILE="$TRASH/secret.txt" \
+		MAKINI_WEBHOOK_SPOOL="$TRASH/spool" \
+		spawn-fcgi -n -s "$FCGI_SOCKET" -- ${MAKINI_TEST_WRAP:-} "$BIN" \
+		2>/dev/null &
+	echo $! >"$TRASH/fcgi.pid" &&
+	for _ in $(seq 50); do [ -S "$FCGI_SOCKET" ] && break; sleep 0.1; done &&
+	SECRET=fourth-secret fcgi_post event.json SERVER_SOFTWARE=Apache &&
+	expect_status 200 &&
+	grep -Ex "makini-webhook: 127\.0\.0\.1 POST purchase_orders\.updated 200 $(answer_id) [0-9]+\.[0-9]{3}ms" err
+'
+
 test_done
