@@ -147,6 +147,62 @@ sc_slow_clients() {
 	test_cmp "$2.json" "$(cat found)"
 }
 
+# sc_log_prefix SERVER VIA: what stands before "makini-webhook: " on a
+# request's log line, as an extended regular expression. lighttpd stamps
+# the lines of the FastCGI stream; every other setup leaves them as the
+# receiver wrote them.
+sc_log_prefix() {
+	case $1-$2 in
+	lighttpd-fastcgi)
+		printf '%s' '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}: \(mod_fastcgi\.c\.[0-9]+\) FastCGI-stderr:' ;;
+	esac
+}
+
+# sc_request_lines URL LOG PREFIX: a signed event, a forged one and a
+# health check leave exactly their three lines in LOG, in order, each
+# PREFIX then the receiver's line; no other log of the server holds the
+# event's id.
+sc_request_lines() {
+	sc_url=$1 sc_log=$2 sc_prefix=$3
+	sc_before=$(cat "$sc_log" 2>/dev/null | wc -l)
+	sc_event logged >logged.json &&
+	sc_post "$sc_url" logged.json "$(test_hmac_hex "$SECRET" logged.json)" &&
+	sc_expect_code 200 &&
+	sc_id=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' answer) &&
+	test -n "$sc_id" &&
+	sc_post "$sc_url" logged.json \
+		"$(test_hmac_hex "not the secret" logged.json)" &&
+	sc_expect_code 401 &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$sc_url" >code &&
+	sc_expect_code 200 || return 1
+	sc_ms='[0-9]+\.[0-9]{3}ms'
+	sc_re_id=$(printf '%s' "$sc_id" | sed 's/\./\\./g')
+	cat >expect.re <<-EOF
+	${sc_prefix}makini-webhook: 127\.0\.0\.1 POST assets\.updated 200 $sc_re_id $sc_ms
+	${sc_prefix}makini-webhook: 127\.0\.0\.1 POST - 401 signature mismatch $sc_ms
+	${sc_prefix}makini-webhook: 127\.0\.0\.1 GET - 200 ok $sc_ms
+	EOF
+	# A server may write a line a moment after its answer.
+	for _ in $(seq 50); do
+		tail -n +$((sc_before + 1)) "$sc_log" >lines 2>/dev/null
+		[ "$(wc -l <lines)" -ge 3 ] && break
+		sleep 0.1
+	done
+	sleep 0.2
+	tail -n +$((sc_before + 1)) "$sc_log" >lines
+	cat lines
+	[ "$(wc -l <lines)" = 3 ] || { echo "expected 3 new lines in $sc_log"; return 1; }
+	for i in 1 2 3; do
+		sed -n "${i}p" lines | grep -Exq "$(sed -n "${i}p" expect.re)" || {
+			echo "line $i does not match: $(sed -n "${i}p" expect.re)"
+			return 1
+		}
+	done
+	grep -lF "$sc_id" "$SERVER_DIR"/log/* >holders &&
+	echo "$sc_log" >expect &&
+	test_cmp expect holders
+}
+
 server_cases() {
 	sc_server=$1 sc_via=$2
 	URL=$(server_url "$sc_server" "$sc_via" "$PORT")
@@ -178,6 +234,11 @@ server_cases() {
 		curl -sS --max-time 20 -o answer -w "%{http_code}" "$URL" >code &&
 		sc_expect_code 200 &&
 		grep "\"status\": *\"ok\"" answer
+	'
+
+	sc_log=$(server_request_log "$sc_server" "$sc_via" "$SERVER_DIR")
+	test_expect_success "each request leaves its one line in log/${sc_log##*/}" '
+		sc_request_lines "$URL" "$sc_log" "$(sc_log_prefix "$sc_server" "$sc_via")"
 	'
 
 	test_expect_success 'a signed event is accepted and spooled byte for byte' '

@@ -19,6 +19,10 @@
 #		Prints the server's and the backend's logs.
 #	server_url SERVER VIA PORT
 #		Prints the receiver's URL for a setup.
+#	server_request_log SERVER VIA DIR
+#		Prints the file where each request's log line lands, the one
+#		the README names for the setup (for systemd, a file stands
+#		in for the journal).
 #	server_htaccess_url PORT
 #	server_htaccess_dir DIR
 #		The URL and the directory of the shared-hosting receiver
@@ -85,12 +89,13 @@ sv_fill() {
 	    -e "s|/var/spool/makini-webhook|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    -e "s|/run/makini-webhook|$(sv_sed_escape "$sv_run")|g" \
 	    -e "s|/run/lighttpd|$(sv_sed_escape "$sv_run")|g" \
+	    -e "s|/var/log/lighttpd|$(sv_sed_escape "$sv_dir/log")|g" \
 	    -e "s|/var/log/makini-webhook|$(sv_sed_escape "$sv_dir/log/makini-webhook")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
-	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/var/log/makini-webhook|/home/example|/usr/local/bin/makini-webhook)' >&2
+	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/var/log/lighttpd|/var/log/makini-webhook|/home/example|/usr/local/bin/makini-webhook)' >&2
 	then
 		echo "$sv_src: a default path above was not filled in" >&2
 		return 1
@@ -310,6 +315,14 @@ sv_systemd_backend() {
 
 server_url() {
 	echo "http://127.0.0.1:$3/makini-webhook"
+}
+
+server_request_log() {
+	case $1-$2 in
+	lighttpd-cgi | apache-proxy) echo "$3/log/makini-webhook.log" ;;
+	apache-systemd) echo "$3/log/service.log" ;;
+	*) echo "$3/log/error.log" ;;
+	esac
 }
 
 server_htaccess_url() {
