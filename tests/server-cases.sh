@@ -158,49 +158,111 @@ sc_log_prefix() {
 	esac
 }
 
-# sc_request_lines URL LOG PREFIX: a signed event, a forged one and a
-# health check leave exactly their three lines in LOG, in order, each
-# PREFIX then the receiver's line; no other log of the server holds the
-# event's id.
-sc_request_lines() {
-	sc_url=$1 sc_log=$2 sc_prefix=$3
-	sc_before=$(cat "$sc_log" 2>/dev/null | wc -l)
-	sc_event logged >logged.json &&
-	sc_post "$sc_url" logged.json "$(test_hmac_hex "$SECRET" logged.json)" &&
-	sc_expect_code 200 &&
-	sc_id=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' answer) &&
-	test -n "$sc_id" &&
-	sc_post "$sc_url" logged.json \
-		"$(test_hmac_hex "not the secret" logged.json)" &&
-	sc_expect_code 401 &&
-	curl -sS --max-time 20 -o answer -w '%{http_code}' "$sc_url" >code &&
-	sc_expect_code 200 || return 1
-	sc_ms='[0-9]+\.[0-9]{3}ms'
-	sc_re_id=$(printf '%s' "$sc_id" | sed 's/\./\\./g')
-	cat >expect.re <<-EOF
-	${sc_prefix}makini-webhook: 127\.0\.0\.1 POST assets\.updated 200 $sc_re_id $sc_ms
-	${sc_prefix}makini-webhook: 127\.0\.0\.1 POST - 401 signature mismatch $sc_ms
-	${sc_prefix}makini-webhook: 127\.0\.0\.1 GET - 200 ok $sc_ms
-	EOF
+# sc_log_mark: notes how many lines the setup's request log ($SC_LOG)
+# holds, for sc_log_expect.
+sc_log_mark() {
+	sc_mark=$(cat "$SC_LOG" 2>/dev/null | wc -l)
+}
+
+# sc_log_expect RE...: exactly one line per RE was written to $SC_LOG since
+# sc_log_mark, each $SC_PREFIX then the receiver's line matching RE (an
+# extended regular expression for the part after "makini-webhook: "
+# and before the duration), in order.
+sc_log_expect() {
+	sc_want=$#
+	: >expect.re
+	for sc_re in "$@"; do
+		printf '%smakini-webhook: %s [0-9]+\.[0-9]{3}ms\n' \
+			"$SC_PREFIX" "$sc_re" >>expect.re
+	done
 	# A server may write a line a moment after its answer.
 	for _ in $(seq 50); do
-		tail -n +$((sc_before + 1)) "$sc_log" >lines 2>/dev/null
-		[ "$(wc -l <lines)" -ge 3 ] && break
+		tail -n +$((sc_mark + 1)) "$SC_LOG" >lines 2>/dev/null
+		[ "$(wc -l <lines)" -ge "$sc_want" ] && break
 		sleep 0.1
 	done
 	sleep 0.2
-	tail -n +$((sc_before + 1)) "$sc_log" >lines
+	tail -n +$((sc_mark + 1)) "$SC_LOG" >lines
 	cat lines
-	[ "$(wc -l <lines)" = 3 ] || { echo "expected 3 new lines in $sc_log"; return 1; }
-	for i in 1 2 3; do
-		sed -n "${i}p" lines | grep -Exq "$(sed -n "${i}p" expect.re)" || {
-			echo "line $i does not match: $(sed -n "${i}p" expect.re)"
+	[ "$(wc -l <lines)" = "$sc_want" ] || {
+		echo "expected $sc_want new lines in $SC_LOG"
+		return 1
+	}
+	sc_i=0
+	while [ $sc_i -lt "$sc_want" ]; do
+		sc_i=$((sc_i + 1))
+		sed -n "${sc_i}p" lines |
+			grep -Exq -- "$(sed -n "${sc_i}p" expect.re)" || {
+			echo "line $sc_i does not match: $(sed -n "${sc_i}p" expect.re)"
 			return 1
 		}
 	done
+}
+
+# sc_request_lines URL: a signed event, a forged one and a health check
+# leave exactly their three lines in the setup's request log, in order;
+# no other log of the server holds the event's id.
+sc_request_lines() {
+	sc_log_mark
+	sc_event logged >logged.json &&
+	sc_post "$1" logged.json "$(test_hmac_hex "$SECRET" logged.json)" &&
+	sc_expect_code 200 &&
+	sc_id=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' answer) &&
+	test -n "$sc_id" &&
+	sc_post "$1" logged.json \
+		"$(test_hmac_hex "not the secret" logged.json)" &&
+	sc_expect_code 401 &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$1" >code &&
+	sc_expect_code 200 &&
+	sc_log_expect \
+		"127\.0\.0\.1 POST assets\.updated 200 $(printf '%s' "$sc_id" | sed 's/\./\\./g')" \
+		"127\.0\.0\.1 POST - 401 signature mismatch" \
+		"127\.0\.0\.1 GET - 200 ok" &&
 	grep -lF "$sc_id" "$SERVER_DIR"/log/* >holders &&
-	echo "$sc_log" >expect &&
+	echo "$SC_LOG" >expect &&
 	test_cmp expect holders
+}
+
+# sc_spool_unwritable URL: with the spool not writable by the receiver's
+# user, GET and a signed POST get 503 (the POST with Retry-After), an
+# unsigned POST 401, and each line says why. Run as root only: the
+# receiver runs as www-data, the spool is given to root meanwhile.
+sc_spool_unwritable() {
+	sc_log_mark
+	chown root:root "$SPOOL" && chmod 0700 "$SPOOL" &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$1" >code &&
+	sc_expect_code 503 &&
+	sc_event unwritable >unwritable.json &&
+	sc_post "$1" unwritable.json \
+		"$(test_hmac_hex "$SECRET" unwritable.json)" -D head &&
+	sc_expect_code 503 &&
+	grep -qi "^Retry-After: [0-9]" head &&
+	sc_post "$1" unwritable.json &&
+	sc_expect_code 401 &&
+	chown -R www-data:www-data "$SPOOL" && chmod 0750 "$SPOOL" &&
+	sc_log_expect \
+		"127\.0\.0\.1 GET - 503 spool unavailable \(Permission denied\)" \
+		"127\.0\.0\.1 POST assets\.updated 503 cannot store event \(Permission denied\)" \
+		"127\.0\.0\.1 POST - 401 missing signature" &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$1" >code &&
+	sc_expect_code 200
+}
+
+# sc_backend_gone: mod_proxy_fcgi with its FastCGI service out of reach
+# answers 503, and Apache's error log says why: a socket Apache's user
+# cannot open, then none at all (the service not running).
+sc_backend_gone() {
+	sc_sock=$(cat "$SERVER_DIR/rundir")/fcgi.sock
+	chown root:root "$sc_sock" && chmod 0600 "$sc_sock" &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$URL" >code &&
+	sc_expect_code 503 &&
+	grep -F "(13)Permission denied: AH02454: FCGI: attempt to connect to Unix domain socket $sc_sock" \
+		"$SERVER_DIR/log/error.log" &&
+	rm "$sc_sock" &&
+	curl -sS --max-time 20 -o answer -w '%{http_code}' "$URL" >code &&
+	sc_expect_code 503 &&
+	grep -F "(2)No such file or directory: AH02454: FCGI: attempt to connect to Unix domain socket $sc_sock" \
+		"$SERVER_DIR/log/error.log"
 }
 
 server_cases() {
@@ -236,9 +298,10 @@ server_cases() {
 		grep "\"status\": *\"ok\"" answer
 	'
 
-	sc_log=$(server_request_log "$sc_server" "$sc_via" "$SERVER_DIR")
-	test_expect_success "each request leaves its one line in log/${sc_log##*/}" '
-		sc_request_lines "$URL" "$sc_log" "$(sc_log_prefix "$sc_server" "$sc_via")"
+	SC_LOG=$(server_request_log "$sc_server" "$sc_via" "$SERVER_DIR")
+	SC_PREFIX=$(sc_log_prefix "$sc_server" "$sc_via")
+	test_expect_success "each request leaves its one line in log/${SC_LOG##*/}" '
+		sc_request_lines "$URL"
 	'
 
 	test_expect_success 'a signed event is accepted and spooled byte for byte' '
@@ -334,6 +397,10 @@ server_cases() {
 			test -s stored &&
 			find "$SPOOL" -path "*/new/*" -type f ! -user www-data >wrong &&
 			test_cmp /dev/null wrong
+		'
+
+		test_expect_success 'a spool the receiver cannot write: 503 on GET and signed POST' '
+			sc_spool_unwritable "$URL"
 		'
 	fi
 }

@@ -236,6 +236,20 @@ test_expect_success 'no secret, or a bad variable, answers 500 and names the pro
 	expect_empty_spool spool
 '
 
+# The README's symptom table: "500 on every POST, 503 on GET".
+test_expect_success 'a bad configuration: GET is 503, its line names the variable too' '
+	cgi_request GET /dev/null MAKINI_WEBHOOK_FSINC=0 &&
+	expect_status 503 &&
+	grep -Ex "makini-webhook: 127\.0\.0\.1 GET - 503 server misconfigured \(unknown variable MAKINI_WEBHOOK_FSINC\) [0-9]+\.[0-9]{3}ms" err &&
+	cgi_request GET /dev/null MAKINI_WEBHOOK_MAX_BODY=lots &&
+	expect_status 503 &&
+	grep -q "GET - 503 server misconfigured (MAKINI_WEBHOOK_MAX_BODY is" err &&
+	cgi_post event.json MAKINI_WEBHOOK_MAX_BODY=lots &&
+	expect_status 500 &&
+	grep -q "POST - 500 server misconfigured (MAKINI_WEBHOOK_MAX_BODY is" err &&
+	expect_empty_spool spool
+'
+
 test_expect_success 'an unwritable spool answers 503 with Retry-After' '
 	: >not-a-dir &&
 	cgi_post event.json MAKINI_WEBHOOK_SPOOL="$TRASH/not-a-dir/spool" &&

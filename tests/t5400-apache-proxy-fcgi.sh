@@ -4,5 +4,10 @@
 . "$SRCDIR/tests/server-cases.sh"
 
 server_cases apache proxy &&
+
+test_expect_success 'with the FastCGI service out of reach, 503 and the log says why' '
+	sc_backend_gone
+' &&
+
 server_cases_stop
 test_done

@@ -11,5 +11,10 @@ if ! command -v multiwatch >/dev/null; then
 fi
 
 server_cases apache systemd &&
+
+test_expect_success 'with the FastCGI service out of reach, 503 and the log says why' '
+	sc_backend_gone
+' &&
+
 server_cases_stop
 test_done

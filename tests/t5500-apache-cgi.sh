@@ -61,5 +61,16 @@ test_expect_success '.htaccess: the .htaccess itself is not served' '
 	test "$(sc_get_code "$SHARED_URL/")" = 403
 ' &&
 
+test_expect_success 'a binary for another architecture: 500, log says Exec format error' '
+	# An ELF header the kernel refuses, as for a binary of another CPU.
+	{ printf "\177ELF\002\001\001" && head -c 4089 /dev/zero; } \
+		>"$SHARED/makini-webhook.cgi.new" &&
+	chmod 0755 "$SHARED/makini-webhook.cgi.new" &&
+	mv "$SHARED/makini-webhook.cgi.new" "$SHARED/makini-webhook.cgi" &&
+	test "$(sc_get_code "$HTACCESS_URL")" = 500 &&
+	grep -F "(8)Exec format error: AH01241: exec of '"'"'$SHARED/makini-webhook.cgi'"'"' failed" \
+		"$SERVER_DIR/log/error.log"
+' &&
+
 server_cases_stop
 test_done
