@@ -51,7 +51,9 @@ read_fcgi_body(void *buf, size_t n, void *ctx)
  * Log lines go to the request's error stream, into the server's error log,
  * each sent at once, so that a hook's lines show while it runs. The
  * request's own closing line is not: the end of the request, which comes
- * right after it, sends it with the stream's end record in one write.
+ * right after it, sends it with the error stream's end record in one
+ * write. The answer takes a write of its own: libfcgi flushes each stream
+ * separately.
  */
 static int log_unflushed;
 
