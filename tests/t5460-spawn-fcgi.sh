@@ -33,6 +33,7 @@ RUN=$TRASH/run
 CHILDREN=3
 export MAKINI_FCGI_PROGRAM="$PROG" MAKINI_FCGI_ENV="$TRASH/env" \
 	MAKINI_FCGI_SOCKET="$RUN/fcgi.sock" MAKINI_FCGI_PIDFILE="$RUN/pid" \
+	MAKINI_FCGI_LOG="$TRASH/makini-webhook.log" \
 	MAKINI_FCGI_CHILDREN=$CHILDREN
 FCGI_SOCKET=$MAKINI_FCGI_SOCKET
 
@@ -88,6 +89,14 @@ fi
 test_expect_success 'they serve: a signed event is stored' '
 	fcgi_post event.json && expect_status 200 &&
 	test_cmp event.json "spool/sites/new/$(answer_id).json"
+'
+
+test_expect_success 'an Apache request leaves its line in the receiver log' '
+	fcgi_post event.json SERVER_SOFTWARE=Apache/2.4.62 &&
+	expect_status 200 &&
+	grep -q "^makini-webhook: 127.0.0.1 POST sites.updated 200 $(answer_id) [0-9.]*ms$" \
+		makini-webhook.log &&
+	! grep -q "$(answer_id)" err
 '
 
 test_expect_success "start again: nothing started, still $CHILDREN, the same ones" '
