@@ -6,7 +6,8 @@
 #   make check-cluster  the queue's race and crash tests on GlusterFS
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
-#   make static     a statically linked binary for shared hosting
+#   make static     cgi/makini-webhook-static.cgi, statically linked, for
+#                   shared hosting
 #   make install    honours PREFIX and DESTDIR
 #
 # DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
@@ -63,7 +64,10 @@ libs-present:
 		echo "missing build libraries ($(PKGS)): run 'make deps' first" >&2; \
 		exit 1; }
 
-$(BIN): cgi/main.o $(OBJ) | libs-present
+# The Makefile is a prerequisite of both links, so that a binary an older
+# Makefile linked under the other's name (its `make static` wrote
+# $(BIN)) is linked again rather than taken as up to date.
+$(BIN): cgi/main.o $(OBJ) Makefile | libs-present
 	@echo "  LINK $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
 
@@ -122,9 +126,8 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN)
 	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)
 
-# The CGI tests once more, against a static build kept apart from the
-# dynamic one, as shared hosting runs it.
-STATIC_TEST_BIN = tests/trash/static/makini-webhook.cgi
+# The CGI tests once more, against the static build, as shared hosting
+# runs it.
 STATIC_TESTS = tests/t1000-cgi.sh tests/t1100-verbs.sh \
 	tests/t5200-lighttpd-cgi.sh tests/t5500-apache-cgi.sh \
 	tests/t5600-static.sh
@@ -135,23 +138,35 @@ ifneq ($(SANITIZE),)
 	@echo "== skipped: no static binary with -fsanitize=$(SANITIZE)"
 	@echo "0 passed, 0 failed"
 else
-	@$(MAKE) --no-print-directory static STATIC_BIN=$(STATIC_TEST_BIN)
-	@echo "== the CGI tests again, against the static $(STATIC_TEST_BIN)"
-	@MAKINI_TEST_BIN=$(CURDIR)/$(STATIC_TEST_BIN) \
+	@$(MAKE) --no-print-directory static
+	@echo "== the CGI tests again, against the static $(STATIC_BIN)"
+	@MAKINI_TEST_BIN=$(CURDIR)/$(STATIC_BIN) \
 		MAKINI_TESTS="$(STATIC_TESTS)" sh tests/run-all.sh
 endif
 
 # A statically linked receiver (libfcgi, json-c, libgcrypt, libgpg-error)
-# for hosts that lack those libraries. The linker warns that getpwnam and
-# gethostbyname need glibc's shared libraries at run time: libgpg-error and
-# libfcgi contain them, but the receiver never calls them. A drain run as
-# root looks up the spool owner's groups with getpwuid and initgroups; in
-# the static build that needs glibc's NSS libraries on the host, and it
-# falls back to no supplementary groups when they are missing.
-STATIC_BIN ?= $(BIN)
+# for hosts that lack those libraries. Its own name keeps it from ever
+# taking the place of $(BIN), which the tests, valgrind and `make install`
+# use. The linker warns that getpwnam and gethostbyname need glibc's
+# shared libraries at run time: libgpg-error and libfcgi contain them, but
+# the receiver never calls them. A drain run as root looks up the spool
+# owner's groups with getpwuid and initgroups; in the static build that
+# needs glibc's NSS libraries on the host, and it falls back to no
+# supplementary groups when they are missing.
+STATIC_BIN ?= cgi/makini-webhook-static.cgi
 STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)
+ifeq ($(abspath $(STATIC_BIN)),$(abspath $(BIN)))
+$(error STATIC_BIN=$(STATIC_BIN): the static build has a name of its own)
+endif
 
-static: cgi/main.o $(OBJ) | libs-present
+static: $(STATIC_BIN)
+
+$(STATIC_BIN): cgi/main.o $(OBJ) Makefile | libs-present
+ifneq ($(SANITIZE),)
+	@echo "no static build with SANITIZE=$(SANITIZE):" \
+		"the sanitizer runtimes cannot be linked statically" >&2
+	@exit 1
+endif
 	@echo "  LINK $(STATIC_BIN) (static)"
 	$(Q)mkdir -p $(dir $(STATIC_BIN)) && rm -f $(STATIC_BIN)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -static -o $(STATIC_BIN) \
@@ -227,5 +242,5 @@ check-cluster: deps all
 	@sh tests/cluster/run.sh
 
 clean:
-	rm -f cgi/*.o src/*.o $(BIN) $(UNIT_BIN) $(FUZZ_BIN)
+	rm -f cgi/*.o src/*.o $(BIN) $(STATIC_BIN) $(UNIT_BIN) $(FUZZ_BIN)
 	rm -rf tests/trash tests/fuzz/obj tests/fuzz/work

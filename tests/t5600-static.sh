@@ -1,11 +1,12 @@
 #!/bin/sh
-# A static build (make static) runs where none of its libraries are: in an
-# empty root directory it signs, checks and serves a request as CGI. Skipped
-# for a dynamic build, and when not root (chroot needs root).
+# A static build (make static: cgi/makini-webhook-static.cgi) runs where
+# none of its libraries are: in an empty root directory it signs, checks and
+# serves a request as CGI. make check-static runs it against that build;
+# skipped for a dynamic build, and when not root (chroot needs root).
 . "$(dirname "$0")/test-lib.sh"
 
 if ! LC_ALL=C ldd "$BIN" 2>&1 | grep -q 'not a dynamic executable'; then
-	test_skip "$BIN is dynamically linked (make static builds it static)"
+	test_skip "$BIN is dynamically linked (make check-static runs this against cgi/makini-webhook-static.cgi)"
 	test_done
 fi
 
