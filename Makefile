@@ -8,7 +8,7 @@
 #   make bench      the side-by-side benchmark
 #   make static     cgi/makini-webhook-static.cgi, statically linked, for
 #                   shared hosting
-#   make install    honours PREFIX and DESTDIR
+#   make install    honours PREFIX, BINDIR and DESTDIR (and uninstall)
 #
 # DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
 # with sanitizers, V=1 shows the commands.
@@ -53,8 +53,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps check check-unit check-shell check-static run bench static \
-	install clean libs-present fuzz fuzz-build fuzz-smoke check-valgrind \
-	check-reliability check-cluster
+	install uninstall clean libs-present fuzz fuzz-build fuzz-smoke \
+	check-valgrind check-reliability check-cluster
 
 all: $(BIN)
 
@@ -185,6 +185,11 @@ run: deps
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/makini-webhook
+
+# Removes the one file install put there; the directories stay, as others
+# may use them.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/makini-webhook
 
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang and ASan+UBSan
 # from their own copies of the src/ objects. `make fuzz` runs each target

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The Makefile's products, built in a copy of the tree: `make` and `make
 # static` each give their own kind of binary under their own name, in
-# either order, and never the other's.
+# either order, and never the other's; `make install` and `uninstall`
+# honour PREFIX, BINDIR and DESTDIR, and uninstall leaves no file of
+# install's behind (the directories stay).
 . "$(dirname "$0")/test-lib.sh"
 
 # Nothing of the caller's make (SANITIZE=, DEVELOPER=, -j) reaches the
@@ -31,6 +33,11 @@ static() {
 		echo "$1 is not the static build"; return 1
 	}
 }
+# Files (and links) below directory $1, one per line; nothing when none.
+files_in() {
+	(cd "$1" && find . ! -type d | sort)
+}
+
 mkdir tree &&
 cp -R "$SRCDIR/Makefile" "$SRCDIR/cgi" "$SRCDIR/src" tree/ &&
 rm -f tree/cgi/*.o tree/src/*.o tree/cgi/*.cgi || exit 1
@@ -64,6 +71,32 @@ test_expect_success 'make static refuses the dynamic name, and leaves it alone' 
 	test_must_fail mk static STATIC_BIN=cgi/makini-webhook.cgi &&
 	test_must_fail mk static STATIC_BIN=./cgi/../cgi/makini-webhook.cgi &&
 	cmp $DYN dyn.before
+'
+
+test_expect_success 'install honours DESTDIR and PREFIX; uninstall removes it' '
+	mk install DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
+	echo ./opt/mw/bin/makini-webhook >expect &&
+	files_in dest >actual && test_cmp expect actual &&
+	[ "$(stat -c %a dest/opt/mw/bin/makini-webhook)" = 755 ] &&
+	cmp $DYN dest/opt/mw/bin/makini-webhook &&
+	mk uninstall DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
+	files_in dest >actual && test_cmp /dev/null actual &&
+	test -d dest/opt/mw/bin
+'
+
+test_expect_success 'install and uninstall honour BINDIR' '
+	rm -rf dest &&
+	mk install DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin &&
+	echo ./usr/lib/cgi-bin/makini-webhook >expect &&
+	files_in dest >actual && test_cmp expect actual &&
+	mk uninstall DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin &&
+	files_in dest >actual && test_cmp /dev/null actual
+'
+
+test_expect_success 'uninstall when nothing is installed is no error' '
+	rm -rf dest &&
+	mk uninstall DESTDIR="$TRASH/dest" &&
+	! test -e dest/usr
 '
 
 test_done
