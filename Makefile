@@ -7,8 +7,9 @@
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
 #   make static     cgi/makini-webhook-static.cgi, statically linked, for
-#                   shared hosting
-#   make install    honours PREFIX, BINDIR and DESTDIR (and uninstall)
+#                   shared hosting and the CGI setups
+#   make install    honours PREFIX, BINDIR and DESTDIR (install-static
+#                   installs the static build instead; uninstall)
 #
 # DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
 # with sanitizers, V=1 shows the commands.
@@ -53,8 +54,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps check check-unit check-shell check-static run bench static \
-	install uninstall clean libs-present fuzz fuzz-build fuzz-smoke \
-	check-valgrind check-reliability check-cluster
+	install install-static uninstall clean libs-present fuzz fuzz-build \
+	fuzz-smoke check-valgrind check-reliability check-cluster
 
 all: $(BIN)
 
@@ -116,8 +117,26 @@ $(BENCH_FLOORS): tests/trash/bench-floor-%: tests/bench/floor.c | libs-present
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
 		-DFLOOR_SYNC=$(if $(filter durable,$*),1,0) -o $@ $< $(PKG_LIBS)
 
+
+# tests/bench/cgi.sh: its driver, and for comparison the receiver linked
+# with libfcgi, json-c, libgcrypt and libgpg-error static but glibc shared.
+BENCH_CGI_RUN = tests/trash/bench-cgi-run
+BENCH_MIXED = tests/trash/bench-mixed
+
+$(BENCH_CGI_RUN): tests/bench/cgi-run.c
+	@mkdir -p tests/trash
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BENCH_MIXED): cgi/main.o $(OBJ) | libs-present
+	@mkdir -p tests/trash
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) \
+		-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_EMPTY) $(BENCH_FLOORS)
+	@$(MAKE) --no-print-directory all $(BENCH_EMPTY) $(BENCH_FLOORS) \
+		$(BENCH_CGI_RUN) $(BENCH_MIXED)
 	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
 	@sh tests/bench/bench.sh
 	@BENCH_MARKDOWN=BENCHMARKS.md sh tests/bench/drain.sh 1000 3
@@ -126,8 +145,8 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN)
 	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)
 
-# The CGI tests once more, against the static build, as shared hosting
-# runs it.
+# The CGI tests once more, against the static build, as shared hosting and
+# the CGI setups run it.
 STATIC_TESTS = tests/t1000-cgi.sh tests/t1100-verbs.sh \
 	tests/t5200-lighttpd-cgi.sh tests/t5500-apache-cgi.sh \
 	tests/t5600-static.sh
@@ -145,11 +164,13 @@ else
 endif
 
 # A statically linked receiver (libfcgi, json-c, libgcrypt, libgpg-error)
-# for hosts that lack those libraries. Its own name keeps it from ever
-# taking the place of $(BIN), which the tests, valgrind and `make install`
-# use. The linker warns that getpwnam and gethostbyname need glibc's
-# shared libraries at run time: libgpg-error and libfcgi contain them, but
-# the receiver never calls them. A drain run as root looks up the spool
+# for hosts that lack those libraries, and for the CGI setups: a process
+# per request starts faster without the dynamic loader (tests/bench/cgi.sh
+# measures it). Its own name keeps it from ever taking the place of
+# $(BIN), which the tests, valgrind and the FastCGI setups run. The
+# linker warns that getpwnam and gethostbyname need glibc's shared
+# libraries at run time: libgpg-error and libfcgi contain them, but the
+# receiver never calls them. A drain run as root looks up the spool
 # owner's groups with getpwuid and initgroups; in the static build that
 # needs glibc's NSS libraries on the host, and it falls back to no
 # supplementary groups when they are missing.
@@ -186,8 +207,13 @@ install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/makini-webhook
 
-# Removes the one file install put there; the directories stay, as others
-# may use them.
+# The static build under the same name, for the CGI setups (see README).
+install-static: $(STATIC_BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(STATIC_BIN) $(DESTDIR)$(BINDIR)/makini-webhook
+
+# Removes the one file either install put there; the directories stay, as
+# others may use them.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/makini-webhook
 

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The Makefile's products, built in a copy of the tree: `make` and `make
 # static` each give their own kind of binary under their own name, in
-# either order, and never the other's; `make install` and `uninstall`
-# honour PREFIX, BINDIR and DESTDIR, and uninstall leaves no file of
-# install's behind (the directories stay).
+# either order, and never the other's; `make install`, `install-static`
+# and `uninstall` honour PREFIX, BINDIR and DESTDIR, and uninstall leaves
+# no file of theirs behind (the directories stay).
 . "$(dirname "$0")/test-lib.sh"
 
 # Nothing of the caller's make (SANITIZE=, DEVELOPER=, -j) reaches the
@@ -90,6 +90,16 @@ test_expect_success 'install and uninstall honour BINDIR' '
 	echo ./usr/lib/cgi-bin/makini-webhook >expect &&
 	files_in dest >actual && test_cmp expect actual &&
 	mk uninstall DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin &&
+	files_in dest >actual && test_cmp /dev/null actual
+'
+
+test_expect_success 'install-static installs the static build; uninstall removes it' '
+	rm -rf dest &&
+	mk install-static DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
+	echo ./opt/mw/bin/makini-webhook >expect &&
+	files_in dest >actual && test_cmp expect actual &&
+	static dest/opt/mw/bin/makini-webhook &&
+	mk uninstall DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
 	files_in dest >actual && test_cmp /dev/null actual
 '
 

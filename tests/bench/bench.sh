@@ -818,3 +818,4 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 } >"$OUT"
 echo
 echo "wrote $OUT ($elapsed s)"
+BENCH_MARKDOWN=$OUT sh "$SRCDIR/tests/bench/cgi.sh"
