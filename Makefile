@@ -7,7 +7,9 @@
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
 #   make static     cgi/makini-webhook-static.cgi, statically linked, for
-#                   shared hosting and the CGI setups
+#                   shared hosting and the CGI setups, and a copy of it as
+#                   cgi/makini-webhook.cgi, which the next `make` links
+#                   dynamically again
 #   make install    honours PREFIX, BINDIR and DESTDIR (install-static
 #                   installs the static build instead; uninstall)
 #
@@ -66,10 +68,15 @@ libs-present:
 		exit 1; }
 
 # The Makefile is a prerequisite of both links, so that a binary an older
-# Makefile linked under the other's name (its `make static` wrote
-# $(BIN)) is linked again rather than taken as up to date.
-$(BIN): cgi/main.o $(OBJ) Makefile | libs-present
+# Makefile linked under the other's name is linked again rather than taken
+# as up to date. STATIC_MARK is left by `make static`, which puts the
+# static build in $(BIN)'s place: newer than it, it has the next `make`
+# (and so `make install`) link the dynamic one again.
+STATIC_MARK = cgi/.static-in-place
+
+$(BIN): cgi/main.o $(OBJ) Makefile $(wildcard $(STATIC_MARK)) | libs-present
 	@echo "  LINK $@"
+	$(Q)rm -f $(STATIC_MARK)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
 
 %.o: %.c $(wildcard src/*.h) | libs-present
@@ -157,7 +164,7 @@ ifneq ($(SANITIZE),)
 	@echo "== skipped: no static binary with -fsanitize=$(SANITIZE)"
 	@echo "0 passed, 0 failed"
 else
-	@$(MAKE) --no-print-directory static
+	@$(MAKE) --no-print-directory $(STATIC_BIN)
 	@echo "== the CGI tests again, against the static $(STATIC_BIN)"
 	@MAKINI_TEST_BIN=$(CURDIR)/$(STATIC_BIN) \
 		MAKINI_TESTS="$(STATIC_TESTS)" sh tests/run-all.sh
@@ -166,8 +173,11 @@ endif
 # A statically linked receiver (libfcgi, json-c, libgcrypt, libgpg-error)
 # for hosts that lack those libraries, and for the CGI setups: a process
 # per request starts faster without the dynamic loader (tests/bench/cgi.sh
-# measures it). Its own name keeps it from ever taking the place of
-# $(BIN), which the tests, valgrind and the FastCGI setups run. The
+# measures it). It has a name of its own, which `make install-static` and
+# the shared-hosting steps use; `make static` also copies it to $(BIN),
+# as shared hosting has long found it there, and leaves STATIC_MARK so
+# that the next `make` puts the dynamic build back (the tests, valgrind
+# and the FastCGI setups run that one). The
 # linker warns that getpwnam and gethostbyname need glibc's shared
 # libraries at run time: libgpg-error and libfcgi contain them, but the
 # receiver never calls them. A drain run as root looks up the spool
@@ -180,7 +190,14 @@ ifeq ($(abspath $(STATIC_BIN)),$(abspath $(BIN)))
 $(error STATIC_BIN=$(STATIC_BIN): the static build has a name of its own)
 endif
 
+STATIC_DEFAULT = cgi/makini-webhook-static.cgi
+
 static: $(STATIC_BIN)
+ifeq ($(abspath $(STATIC_BIN)),$(abspath $(STATIC_DEFAULT)))
+	$(Q)cp $(STATIC_BIN) $(BIN).tmp && mv -f $(BIN).tmp $(BIN)
+	$(Q)touch $(STATIC_MARK)
+	@echo "  COPY $(BIN) (static, until the next make)"
+endif
 
 $(STATIC_BIN): cgi/main.o $(OBJ) Makefile | libs-present
 ifneq ($(SANITIZE),)
@@ -273,5 +290,6 @@ check-cluster: deps all
 	@sh tests/cluster/run.sh
 
 clean:
-	rm -f cgi/*.o src/*.o $(BIN) $(STATIC_BIN) $(UNIT_BIN) $(FUZZ_BIN)
+	rm -f cgi/*.o src/*.o $(BIN) $(STATIC_BIN) $(STATIC_MARK) $(UNIT_BIN) \
+		$(FUZZ_BIN)
 	rm -rf tests/trash tests/fuzz/obj tests/fuzz/work

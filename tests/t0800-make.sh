@@ -42,23 +42,39 @@ mkdir tree &&
 cp -R "$SRCDIR/Makefile" "$SRCDIR/cgi" "$SRCDIR/src" tree/ &&
 rm -f tree/cgi/*.o tree/src/*.o tree/cgi/*.cgi || exit 1
 
-test_expect_success 'make, then make static: each kind under its own name' '
+test_expect_success 'make, then make static: the static build, also in the dynamic one.s place' '
 	mk all && dynamic $DYN &&
-	mk static && static $STATIC && dynamic $DYN
+	mk static && static $STATIC && static $DYN &&
+	test -e tree/cgi/.static-in-place
 '
 
-test_expect_success 'make after make static relinks nothing: both stay their kind' '
-	cp -p $DYN dyn.before && cp -p $STATIC static.before &&
-	mk all && mk static &&
-	cmp $DYN dyn.before && cmp $STATIC static.before &&
-	dynamic $DYN && static $STATIC
+test_expect_success 'make after make static links the dynamic one again, once' '
+	mk all && dynamic $DYN && static $STATIC &&
+	! test -e tree/cgi/.static-in-place &&
+	cp -p $DYN dyn.before &&
+	mk all && cmp $DYN dyn.before
+'
+
+test_expect_success 'make static, then make and make install: the dynamic one is installed' '
+	mk static && static $DYN &&
+	mk all && mk install DESTDIR="$TRASH/after-static" &&
+	dynamic after-static/usr/local/bin/makini-webhook &&
+	rm -rf after-static &&
+	mk static && mk install DESTDIR="$TRASH/after-static" &&
+	dynamic after-static/usr/local/bin/makini-webhook &&
+	dynamic $DYN
 '
 
 test_expect_success 'the other order, from a clean tree: make static, then make' '
 	mk clean && ! test -e $DYN && ! test -e $STATIC &&
-	mk static && static $STATIC && ! test -e $DYN &&
-	mk all && dynamic $DYN && static $STATIC &&
-	mk static && static $STATIC && dynamic $DYN
+	mk static && static $STATIC && static $DYN &&
+	mk all && dynamic $DYN && static $STATIC
+'
+
+test_expect_success 'a static build elsewhere leaves the dynamic one alone' '
+	cp -p $DYN dyn.before &&
+	mk static STATIC_BIN="$TRASH/elsewhere.cgi" && static elsewhere.cgi &&
+	cmp $DYN dyn.before && ! test -e tree/cgi/.static-in-place
 '
 
 test_expect_success 'a static binary an older Makefile left under the dynamic name is relinked' '
