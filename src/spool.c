@@ -202,6 +202,7 @@ dir_cache_drop(struct dir_cache_slot *slot)
 	close_saving_errno(slot->tmp_fd);
 	close_saving_errno(slot->new_fd);
 	memset(slot, 0, sizeof(*slot));
+	slot->tmp_fd = slot->new_fd = -1;
 }
 
 /* Whether path is, without following a link, the directory seen before. */
