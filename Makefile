@@ -55,7 +55,7 @@ OBJ = $(SRC:.c=.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
-.PHONY: all deps check check-unit check-shell check-static run bench static \
+.PHONY: FORCE all deps check check-unit check-shell check-static run bench static \
 	install install-static uninstall clean libs-present fuzz fuzz-build \
 	fuzz-smoke check-valgrind check-reliability check-cluster
 
@@ -70,14 +70,17 @@ libs-present:
 # The Makefile is a prerequisite of both links, so that a binary an older
 # Makefile linked under the other's name is linked again rather than taken
 # as up to date. STATIC_MARK is left by `make static`, which puts the
-# static build in $(BIN)'s place: newer than it, it has the next `make`
-# (and so `make install`) link the dynamic one again.
+# static build in $(BIN)'s place: while it is there, the next `make` (and
+# so `make install`) links the dynamic one again, whatever the times say.
 STATIC_MARK = cgi/.static-in-place
 
-$(BIN): cgi/main.o $(OBJ) Makefile $(wildcard $(STATIC_MARK)) | libs-present
+$(BIN): cgi/main.o $(OBJ) Makefile $(if $(wildcard $(STATIC_MARK)),FORCE) \
+		| libs-present
 	@echo "  LINK $@"
 	$(Q)rm -f $(STATIC_MARK)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
+
+FORCE:
 
 %.o: %.c $(wildcard src/*.h) | libs-present
 	@echo "  CC   $@"
@@ -210,7 +213,7 @@ endif
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -static -o $(STATIC_BIN) \
 		cgi/main.o $(OBJ) $(STATIC_LIBS) $(LDLIBS) 2>&1 | \
 		{ grep -v -e 'in statically linked applications requires' \
-		  -e ': in function .\(_gpgrt_getpwdir\|OS_CreateLocalIpcFd\|become_spool_owner\)' \
+		  -e ': in function .\(_gpgrt_getpwdir\|OS_CreateLocalIpcFd\|become_spool_owner\|user_name\)' \
 		  >&2 || true; }
 	$(Q)test -x $(STATIC_BIN)  # the pipe above hides the linker's status
 
