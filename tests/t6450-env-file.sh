@@ -5,6 +5,7 @@
 # could have written it.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"
+. "$SRCDIR/tests/fcgi-lib.sh"
 
 mkdir bin &&
 cp "$BIN" bin/makini-webhook.cgi &&
@@ -142,6 +143,24 @@ test_expect_success 'no file: nothing is read, and nothing is said of it' '
 	test_must_fail env -i "$BIN" check >out &&
 	! grep -q "^env:" out &&
 	grep -q "^secret:  no secret" out
+'
+
+test_expect_success 'a FastCGI process reads the file once, when it starts' '
+	good_file &&
+	fcgi_start &&
+	fcgi_post event.json && expect_status 200 &&
+	test_cmp event.json "spool-file/assets/new/$(answer_id).json" &&
+	chmod 666 "$ENV_FILE" &&
+	sed -i "s|spool-file|spool-later|" "$ENV_FILE" &&
+	# Other request variables load the configuration again, not the file.
+	fcgi_post event.json MAKINI_WEBHOOK_MAX_BODY=5000 &&
+	expect_status 200 &&
+	test_cmp event.json "spool-file/assets/new/$(answer_id).json" &&
+	! [ -e spool-later ] &&
+	{ fcgi_stop || :; } &&
+	fcgi_start &&
+	fcgi_post event.json && expect_status 500 &&
+	grep -q "makini-webhook.env can be written by another user" err
 '
 
 test_done
