@@ -23,6 +23,7 @@
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
+#include "spool.h"
 
 #define DISCARD_SECONDS 1
 
@@ -158,7 +159,8 @@ discard_unread_body(struct request *req, size_t max)
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	struct sigaction wake, old;
 
-	if (req->ended)
+	/* A body read whole, as every stored event's is, needs no timer. */
+	if (!request_body_unread(req))
 		return;
 	FCGI_fflush(FCGI_stdout);
 	memset(&wake, 0, sizeof(wake));
@@ -171,6 +173,21 @@ discard_unread_body(struct request *req, size_t max)
 	request_discard_body(req, max);
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
+}
+
+/*
+ * Under CGI the standard streams are stdio's. With their buffering set
+ * before first use, stdio does not ask the system about them (an fstat,
+ * an ioctl): the body is read straight into the request's buffer, and the
+ * answer leaves from a buffer of ours in one write.
+ */
+static void
+set_cgi_buffers(void)
+{
+	static char out[4096];
+
+	FCGI_setvbuf(FCGI_stdin, NULL, _IONBF, 0);
+	FCGI_setvbuf(FCGI_stdout, out, _IOFBF, sizeof(out));
 }
 
 /* Ends the answer; the request's error stream goes with it. */
@@ -205,6 +222,8 @@ serve(int fastcgi)
 	size_t len;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (!fastcgi)
+		set_cgi_buffers();
 	request_from_env(&req, environ);
 	log_set_sink(sink_for(&req, fastcgi));
 	req.read_body = read_fcgi_body;
@@ -245,6 +264,10 @@ open_standard_fds(void)
 {
 	int fd;
 
+	/* The usual case, all three open, is told without a path lookup. */
+	if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 &&
+	    fcntl(2, F_GETFD) >= 0)
+		return;
 	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd < 3)
 		;
 	if (fd > 2)
@@ -268,9 +291,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fastcgi = !FCGX_IsCGI();
+	if (fastcgi)
+		spool_keep_dirs();
 	/* FCGI_Accept() replaces environ with each request's parameters. */
 	env_capture(environ);
-	stderr_is_null = is_dev_null(STDERR_FILENO);
+	/* Only FastCGI under Apache asks (sink_for). */
+	stderr_is_null = fastcgi && is_dev_null(STDERR_FILENO);
 	log_set_sink(fcgi_log_sink);
 	while (FCGI_Accept() >= 0)
 		serve(fastcgi);

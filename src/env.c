@@ -24,7 +24,8 @@ env_find(char *const *env, const char *name)
 	size_t len = strlen(name);
 
 	for (; env && *env; env++)
-		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+		if (**env == *name && strncmp(*env, name, len) == 0 &&
+		    (*env)[len] == '=')
 			return *env + len + 1;
 	return NULL;
 }
@@ -166,7 +167,7 @@ load(void)
 
 	the_file.entries = no_entries;
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len <= 0 || stat("/proc/self/exe", &exe_st) < 0)
+	if (len <= 0)
 		return; /* no /proc (a chroot): no file to look for */
 	exe[len] = '\0';
 	slash = strrchr(exe, '/');
@@ -189,7 +190,11 @@ load(void)
 		return;
 	}
 	*slash = '\0';
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	/* The program's owner is asked for only when there is a file. */
+	if (stat("/proc/self/exe", &exe_st) < 0) {
+		refuse("cannot look up the program's owner: %s",
+		       strerror(errno));
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		refuse(ENV_FILE_NAME " is not a regular file");
 	} else if (!safely_owned(&st, exe_st.st_uid)) {
 		refuse(ENV_FILE_NAME " can be written by another user than "

@@ -140,6 +140,18 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 	return STATUS_OK;
 }
 
+int
+request_body_unread(const struct request *req)
+{
+	unsigned long long length;
+
+	if (req->ended || !req->read_body)
+		return 0;
+	if (decimal_parse(req->content_length, ~0ULL, &length) == 0)
+		return length > req->taken;
+	return end_known(req); /* without a known end, none to read to */
+}
+
 void
 request_discard_body(struct request *req, size_t max)
 {
@@ -147,16 +159,11 @@ request_discard_body(struct request *req, size_t max)
 	unsigned long long length;
 	size_t left = max;
 
-	if (req->ended || !req->read_body)
+	if (!request_body_unread(req))
 		return;
-	if (decimal_parse(req->content_length, ~0ULL, &length) == 0) {
-		if (length <= req->taken)
-			return;
-		if (length - req->taken < left)
-			left = (size_t)(length - req->taken);
-	} else if (!end_known(req)) {
-		return; /* no end to read to */
-	}
+	if (decimal_parse(req->content_length, ~0ULL, &length) == 0 &&
+	    length - req->taken < left)
+		left = (size_t)(length - req->taken);
 	while (left > 0) {
 		size_t n = req->read_body(buf, left < sizeof(buf) ? left
 							       : sizeof(buf),

@@ -64,4 +64,7 @@ enum status request_read_body(struct request *req, size_t max,
  */
 void request_discard_body(struct request *req, size_t max);
 
+/* Whether some of the body may not have been read yet. */
+int request_body_unread(const struct request *req);
+
 #endif

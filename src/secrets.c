@@ -110,6 +110,16 @@ lose(struct secrets *s, size_t i, const char *why)
 	       CONFIG_PREFIX "%s: %s", origin->var, why);
 }
 
+/* The monotonic second, from the coarse clock: no system call. */
+static long long
+now_second(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	return (long long)now.tv_sec;
+}
+
 void
 secrets_add(struct secrets *s, const char *var, const char *value,
 	    const char *file_var, const char *file)
@@ -150,6 +160,8 @@ secrets_add(struct secrets *s, const char *var, const char *value,
 		s->count++;
 		if (read_secret_file(file, secret, &origin->seen, &why) < 0)
 			lose(s, s->count - 1, why);
+		/* Just read: the first request need not look again. */
+		s->checked = now_second();
 	}
 }
 
@@ -227,15 +239,14 @@ secrets_reload(struct secrets *s)
 void
 secrets_recheck(struct secrets *s)
 {
-	struct timespec now;
+	long long now;
 
 	if (!s->origin[0].file && !s->origin[1].file)
 		return;
-	/* The coarse clock is read without a system call. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if ((long long)now.tv_sec == s->checked)
+	now = now_second();
+	if (now == s->checked)
 		return;
-	s->checked = (long long)now.tv_sec;
+	s->checked = now;
 	secrets_reload(s);
 }
 

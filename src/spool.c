@@ -195,6 +195,13 @@ struct dir_cache_slot {
 
 static struct dir_cache_slot dir_cache[DIR_CACHE_SLOTS];
 static unsigned dir_cache_next;
+static int dir_cache_on;
+
+void
+spool_keep_dirs(void)
+{
+	dir_cache_on = 1;
+}
 
 static void
 dir_cache_drop(struct dir_cache_slot *slot)
@@ -343,7 +350,8 @@ spool_store(const char *root, const char *type, const char *id,
 		errno = EINVAL;
 		goto fail;
 	}
-	slot = dir_cache_find(root, type);
+	if (dir_cache_on)
+		slot = dir_cache_find(root, type);
 	if (slot) {
 		tmp_fd = slot->tmp_fd;
 		new_fd = slot->new_fd;
@@ -385,8 +393,12 @@ spool_store(const char *root, const char *type, const char *id,
 	 */
 	if (durable && fstat(new_fd, &st) < 0)
 		goto fail;
-	if (!slot)
+	if (dir_cache_on && !slot) {
 		dir_cache_keep(root, type, tmp_fd, new_fd);
+	} else if (!slot) {
+		close(tmp_fd);
+		close(new_fd);
+	}
 	return 0;
 
 fail:

@@ -23,6 +23,14 @@
  * durable 0 the fsyncs are skipped.
  * Returns 0, or -1 with errno set; then nothing is left in tmp/ or new/.
  */
+/*
+ * Makes spool_store() keep each type's tmp/ and new/ open from one event
+ * to the next, checked before each use: for a process that serves many
+ * requests (FastCGI). A CGI process stores one event and exits, and would
+ * only pay for the checks.
+ */
+void spool_keep_dirs(void);
+
 int spool_store(const char *root, const char *type, const char *id,
 		const void *body, size_t len, int durable);
 
