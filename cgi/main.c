@@ -24,6 +24,7 @@
 #include "request.h"
 #include "sig.h"
 #include "spool.h"
+#include "text.h"
 
 #define DISCARD_SECONDS 1
 
@@ -112,22 +113,44 @@ elapsed_us(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
+/*
+ * "ADDRESS METHOD EVENT STATUS ID-OR-REASON[ (DETAIL)] MS.USms", put
+ * together by hand: it is written for every request.
+ */
 static void
 log_request(const struct request *req, const struct reply *rep,
 	    const struct timespec *start)
 {
 	const char *outcome = rep->status == STATUS_OK && rep->id[0]
 				      ? rep->id : rep->reason;
+	const char *method = req->method ? req->method : "-";
 	long long us = elapsed_us(start);
+	char line[1024];
+	struct text t;
 
 	if (us < 0)
 		us = 0;
-	log_line("%s %.16s %s %d %s%s%s%s %lld.%03lldms",
-		 req->remote_addr ? req->remote_addr : "-",
-		 req->method ? req->method : "-",
-		 rep->event[0] ? rep->event : "-", (int)rep->status, outcome,
-		 rep->detail ? " (" : "", rep->detail ? rep->detail : "",
-		 rep->detail ? ")" : "", us / 1000, us % 1000);
+	text_init(&t, line, sizeof(line));
+	text_add(&t, req->remote_addr ? req->remote_addr : "-");
+	text_add(&t, " ");
+	text_add_mem(&t, method, strnlen(method, 16));
+	text_add(&t, " ");
+	text_add(&t, rep->event[0] ? rep->event : "-");
+	text_add(&t, " ");
+	text_add_uint(&t, (unsigned)rep->status, 0);
+	text_add(&t, " ");
+	text_add(&t, outcome);
+	if (rep->detail) {
+		text_add(&t, " (");
+		text_add(&t, rep->detail);
+		text_add(&t, ")");
+	}
+	text_add(&t, " ");
+	text_add_uint(&t, (unsigned long long)us / 1000, 0);
+	text_add(&t, ".");
+	text_add_uint(&t, (unsigned long long)us % 1000, 3);
+	text_add(&t, "ms");
+	log_text(line, text_done_cut(&t));
 }
 
 static volatile sig_atomic_t discard_expired;

@@ -5,10 +5,10 @@
 #include "event.h"
 
 #include <json-c/json.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "hex.h"
+#include "text.h"
 
 static int
 is_lower(char c)
@@ -90,6 +90,7 @@ normalise_part(const char *s, size_t len, char *out, size_t max)
 int
 event_normalise(const char *raw, size_t len, struct event *ev)
 {
+	struct text name;
 	const char *dot;
 
 	if (len == 0 || len > RAW_EVENT_MAX || memchr(raw, '\0', len))
@@ -102,8 +103,11 @@ event_normalise(const char *raw, size_t len, struct event *ev)
 	    normalise_part(dot + 1, len - (size_t)(dot + 1 - raw), ev->action,
 			   ACTION_MAX) < 0)
 		return -1;
-	snprintf(ev->name, sizeof(ev->name), "%s.%s", ev->entity, ev->action);
-	return 0;
+	text_init(&name, ev->name, sizeof(ev->name));
+	text_add(&name, ev->entity);
+	text_add(&name, ".");
+	text_add(&name, ev->action);
+	return text_done(&name) ? 0 : -1;
 }
 
 /*
@@ -138,6 +142,29 @@ key_is_event(const char *s, size_t len)
 }
 
 /*
+ * The offset of the quote that ends the JSON string whose text starts at
+ * body[i], or len. memchr finds the quotes; a quote counts as the end
+ * when an even run of backslashes (none, or escaped ones) precedes it.
+ */
+static size_t
+string_end(const char *body, size_t i, size_t len)
+{
+	for (;;) {
+		const char *quote = memchr(body + i, '"', len - i);
+		size_t at, run = 0;
+
+		if (!quote)
+			return len;
+		at = (size_t)(quote - body);
+		while (at - run > i && body[at - run - 1] == '\\')
+			run++;
+		if (run % 2 == 0)
+			return at;
+		i = at + 1;
+	}
+}
+
+/*
  * Counts the top-level members named "event" in body, which json-c has
  * already accepted as one strict JSON object. json-c keeps only the last
  * of duplicate keys and reports nothing, and its tokener offers no hook
@@ -169,8 +196,7 @@ count_event_keys(const char *body, size_t len)
 			continue;
 		}
 		start = ++i;
-		while (i < len && body[i] != '"')
-			i += body[i] == '\\' ? 2 : 1;
+		i = string_end(body, start, len);
 		/* Not after a parse that succeeded: kept never to overrun. */
 		if (i >= len)
 			break;
@@ -187,21 +213,36 @@ count_event_keys(const char *body, size_t len)
 	return count;
 }
 
+/* Whether s holds only ASCII bytes, which are all valid UTF-8. */
+static int
+is_ascii(const unsigned char *s, size_t len)
+{
+	unsigned char any = 0;
+
+	for (size_t i = 0; i < len; i++)
+		any |= s[i];
+	return any < 0x80;
+}
+
 enum status
 event_parse(const void *body, size_t len, struct event *ev, struct reply *rep)
 {
 	static struct json_tokener *tok;
 	struct json_object *root = NULL, *member;
 	enum status status;
+	int flags;
 
 	if (!tok) {
 		tok = json_tokener_new_ex(JSON_DEPTH_MAX);
 		if (!tok)
 			return reply_set(rep, STATUS_UNAVAILABLE,
 					 "out of memory");
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-					    JSON_TOKENER_VALIDATE_UTF8);
 	}
+	/* json-c checks UTF-8 byte by byte: only a body that needs it. */
+	flags = JSON_TOKENER_STRICT;
+	if (!is_ascii(body, len))
+		flags |= JSON_TOKENER_VALIDATE_UTF8;
+	json_tokener_set_flags(tok, flags);
 	json_tokener_reset(tok);
 	if (len <= (size_t)INT32_MAX)
 		root = json_tokener_parse_ex(tok, body, (int)len);

@@ -129,24 +129,36 @@ file_sink(const char *line, size_t len)
 		(void)write_all(file_fd, stamped, (size_t)n);
 }
 
+#define LINE_MAX_BYTES 1024 /* with the prefix and the newline */
+
+void
+log_text(const char *msg, size_t len)
+{
+	static const char prefix[] = "makini-webhook: ";
+	char line[LINE_MAX_BYTES];
+	size_t n = sizeof(prefix) - 1;
+
+	memcpy(line, prefix, n);
+	if (len > sizeof(line) - n - 1)
+		len = sizeof(line) - n - 1;
+	memcpy(line + n, msg, len);
+	n += len;
+	line[n++] = '\n';
+	current_sink(line, n);
+	file_sink(line, n);
+}
+
 void
 log_line(const char *fmt, ...)
 {
-	static const char prefix[] = "makini-webhook: ";
-	char line[1024];
-	size_t len = sizeof(prefix) - 1;
+	char msg[LINE_MAX_BYTES];
 	va_list ap;
 	int n;
 
-	memcpy(line, prefix, len);
 	va_start(ap, fmt);
-	n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	len += (size_t)n < sizeof(line) - len - 1 ? (size_t)n
-						  : sizeof(line) - len - 2;
-	line[len++] = '\n';
-	current_sink(line, len);
-	file_sink(line, len);
+	log_text(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }

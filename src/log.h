@@ -27,4 +27,7 @@ void log_close_file(void);
 /* Formats one line, prefixes "makini-webhook: ", appends a newline. */
 void log_line(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 
+/* log_line() for a message already formatted, len bytes of msg. */
+void log_text(const char *msg, size_t len);
+
 #endif

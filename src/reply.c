@@ -4,7 +4,7 @@
  */
 #include "reply.h"
 
-#include <stdio.h>
+#include "text.h"
 
 enum status
 reply_set(struct reply *rep, enum status status, const char *reason)
@@ -38,49 +38,58 @@ status_text(enum status status)
  * The body only ever holds our own static reasons and validated event names
  * and ids ([a-z0-9_.:-]), so no JSON escaping is needed.
  */
-static int
+static size_t
 render_body(const struct reply *rep, char *buf, size_t size)
 {
-	if (rep->status != STATUS_OK)
-		return snprintf(buf, size,
-				"{\"status\":\"error\",\"error\":\"%s\"}\n",
-				rep->reason);
-	if (rep->id[0])
-		return snprintf(buf, size,
-				"{\"status\":\"%s\",\"event\":\"%s\","
-				"\"id\":\"%s\"}\n",
-				rep->reason, rep->event, rep->id);
-	if (rep->event[0])
-		return snprintf(buf, size,
-				"{\"status\":\"%s\",\"event\":\"%s\"}\n",
-				rep->reason, rep->event);
-	return snprintf(buf, size, "{\"status\":\"%s\"}\n", rep->reason);
+	struct text t;
+
+	text_init(&t, buf, size);
+	if (rep->status != STATUS_OK) {
+		text_add(&t, "{\"status\":\"error\",\"error\":\"");
+		text_add(&t, rep->reason);
+	} else {
+		text_add(&t, "{\"status\":\"");
+		text_add(&t, rep->reason);
+		if (rep->id[0] || rep->event[0]) {
+			text_add(&t, "\",\"event\":\"");
+			text_add(&t, rep->event);
+		}
+		if (rep->id[0]) {
+			text_add(&t, "\",\"id\":\"");
+			text_add(&t, rep->id);
+		}
+	}
+	text_add(&t, "\"}\n");
+	return text_done(&t);
 }
 
 size_t
 reply_render(const struct reply *rep, char *buf, size_t size)
 {
-	char body[512], extra[64] = "";
-	int body_len, n;
+	char body[512];
+	size_t body_len = render_body(rep, body, sizeof(body));
+	struct text t;
 
-	body_len = render_body(rep, body, sizeof(body));
-	if (body_len < 0 || (size_t)body_len >= sizeof(body))
+	if (body_len == 0)
 		return 0;
-	if (rep->status == STATUS_METHOD_NOT_ALLOWED)
-		snprintf(extra, sizeof(extra), "Allow: GET, HEAD, POST\r\n");
-	else if (rep->status == STATUS_UNAVAILABLE)
-		snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
-			 RETRY_AFTER_SECONDS);
-	n = snprintf(buf, size,
-		     "Status: %d %s\r\n"
-		     "Content-Type: application/json\r\n"
-		     "Content-Length: %d\r\n"
-		     "Cache-Control: no-store\r\n"
-		     "%s"
-		     "\r\n%s",
-		     (int)rep->status, status_text(rep->status), body_len,
-		     extra, rep->head_only ? "" : body);
-	if (n < 0 || (size_t)n >= size)
-		return 0;
-	return (size_t)n;
+	text_init(&t, buf, size);
+	text_add(&t, "Status: ");
+	text_add_uint(&t, (unsigned)rep->status, 0);
+	text_add(&t, " ");
+	text_add(&t, status_text(rep->status));
+	text_add(&t, "\r\nContent-Type: application/json\r\n"
+		     "Content-Length: ");
+	text_add_uint(&t, body_len, 0);
+	text_add(&t, "\r\nCache-Control: no-store\r\n");
+	if (rep->status == STATUS_METHOD_NOT_ALLOWED) {
+		text_add(&t, "Allow: GET, HEAD, POST\r\n");
+	} else if (rep->status == STATUS_UNAVAILABLE) {
+		text_add(&t, "Retry-After: ");
+		text_add_uint(&t, RETRY_AFTER_SECONDS, 0);
+		text_add(&t, "\r\n");
+	}
+	text_add(&t, "\r\n");
+	if (!rep->head_only)
+		text_add_mem(&t, body, body_len);
+	return text_done(&t);
 }

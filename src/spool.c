@@ -17,6 +17,7 @@
 #include "event.h"
 #include "io.h"
 #include "log.h"
+#include "text.h"
 
 #define DIR_MODE 0750
 #define FILE_MODE 0640
@@ -228,7 +229,8 @@ static struct dir_cache_slot *
 dir_cache_find(const char *root, const char *type)
 {
 	char path[PATH_MAX];
-	int len;
+	struct text t;
+	size_t len;
 
 	for (size_t i = 0; i < DIR_CACHE_SLOTS; i++) {
 		struct dir_cache_slot *slot = &dir_cache[i];
@@ -236,9 +238,13 @@ dir_cache_find(const char *root, const char *type)
 		if (!slot->root[0] || strcmp(slot->type, type) != 0 ||
 		    strcmp(slot->root, root) != 0)
 			continue;
-		len = snprintf(path, sizeof(path), "%s/%s/new", root, type);
-		if (len > 0 && len < (int)sizeof(path) &&
-		    same_dir(path, &slot->new_st)) {
+		text_init(&t, path, sizeof(path));
+		text_add(&t, root);
+		text_add(&t, "/");
+		text_add(&t, type);
+		text_add(&t, "/new");
+		len = text_done(&t);
+		if (len > 0 && same_dir(path, &slot->new_st)) {
 			path[len - 4] = '\0';
 			if (same_dir(path, &slot->type_st))
 				return slot;
@@ -341,12 +347,15 @@ spool_store(const char *root, const char *type, const char *id,
 {
 	char name[NAME_MAX + 1];
 	struct dir_cache_slot *slot = NULL;
+	struct text t;
 	struct stat st;
 	int tmp_fd = -1, new_fd = -1, fd = -1, saved;
 	int named, in_tmp = 0, in_new = 0;
 
-	if (snprintf(name, sizeof(name), "%s.json", id) >= (int)sizeof(name) ||
-	    strchr(type, '/') || type[0] == '.' || !type[0]) {
+	text_init(&t, name, sizeof(name));
+	text_add(&t, id);
+	text_add(&t, ".json");
+	if (!text_done(&t) || strchr(type, '/') || type[0] == '.' || !type[0]) {
 		errno = EINVAL;
 		goto fail;
 	}

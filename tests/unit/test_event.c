@@ -96,7 +96,8 @@ test_parse(void)
 		const char *body;
 		int status;
 	} cases[] = {
-		{ "{\"event\":\"assets.updated\",\"body\":[\"a1\",\"a2\"]}", 200 },
+		{ "{\"event\":\"assets.updated\",\"body\":[\"a1\",\"a2\"]}",
+		  200 },
 		{ "  {\"event\": \"sites.inserted\"}\n", 200 },
 		{ "{\"body\":[],\"event\":\"workOrders.updated\"}", 200 },
 		{ "{\"event\":\"assets.updated\"} x", 400 },
@@ -120,15 +121,27 @@ test_parse(void)
 		{ "{\"event\":\"assets\\/x.updated\"}", 422 },
 		{ "{\"Event\":\"assets.updated\"}", 422 },
 		/* A repeated "event" key, however spelt, is ambiguous. */
-		{ "{\"event\":\"assets.updated\",\"event\":\"sites.deleted\"}", 422 },
+		{ "{\"event\":\"assets.updated\",\"event\":\"sites.deleted\"}",
+		  422 },
 		{ "{\"event\":\"a.b\",\"ev\\u0065nt\":\"a.b\"}", 422 },
 		{ "{\"\\u0065\\u0076\\u0045nt\":1,\"event\":\"a.b\"}", 200 },
-		{ "{\"event\" : \"a.b\", \"x\":0, \"\\u0065vent\"\t:null}", 422 },
+		{ "{\"event\" : \"a.b\", \"x\":0, \"\\u0065vent\"\t:null}",
+		  422 },
 		{ "{\"event\":\"a.b\",\"body\":{\"event\":\"c.d\"}}", 200 },
-		{ "{\"event\":\"a.b\",\"body\":[{\"event\":1},\"event\"]}", 200 },
+		{ "{\"event\":\"a.b\",\"body\":[{\"event\":1},\"event\"]}",
+		  200 },
 		{ "{\"event\":\"a.b\",\"x\":\"\\\"event\\\":\"}", 200 },
 		{ "{\"event\":\"a.b\",\"event\\\\\":1,\"event\\n\":1}", 200 },
 		{ "{\"x\":\"event\",\"event\":\"a.b\"}", 200 },
+		/* Backslashes before a quote: an even run ends the string. */
+		{ "{\"x\":\"a\\\\\",\"event\":\"a.b\",\"event\":\"c.d\"}",
+		  422 },
+		{ "{\"x\":\"\\\\\\\"event\\\":\",\"event\":\"a.b\"}", 200 },
+		{ "{\"x\":\"\\\\\\\\\",\"event\":1,\"event\":\"a.b\"}", 422 },
+		/* Non-ASCII bodies are checked as UTF-8; ASCII ones need not be. */
+		{ "{\"event\":\"a.b\",\"name\":\"Pump \xc3\xa4\xe2\x82\xac\"}",
+		  200 },
+		{ "{\"event\":\"a.b\",\"name\":\"\xe2\x82\"}", 400 },
 	};
 	struct event ev;
 
