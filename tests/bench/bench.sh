@@ -741,9 +741,11 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo "- system: $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "- servers: $(lighttpd -v | head -n 1 | cut -d' ' -f1), $(apache2 -v | sed -n 's/^Server version: //p') with mod_fcgid, gunicorn $(gunicorn --version 2>&1 | awk "{ gsub(/[()]/, \"\"); print \$NF }")"
 	echo "- command: \`make bench\` (BENCH_ROUNDS=$ROUNDS BENCH_DURATION=$DURATION BENCH_SWEEP=\"$SWEEP\"); tests/bench/bench.sh took $elapsed s"
-	if awk -v a="${load_start%% *}" -v b="${load_end%% *}" -v n="$(nproc)" \
-	    'BEGIN { exit !(a > n || b > n) }'; then
-		echo "- note: the machine was busy with other work (a load average above its $(nproc) CPUs), so these figures are noisier than an idle machine's"
+	# The load at the end is the benchmark's own: only the start's tells
+	# of other work.
+	if awk -v a="${load_start%% *}" -v n="$(nproc)" \
+	    'BEGIN { exit !(a > n) }'; then
+		echo "- note: the machine was busy with other work when the run started (a load average above its $(nproc) CPUs), so these figures are noisier than an idle machine's"
 	fi
 	echo
 	echo "## What the figures are measured against"
