@@ -91,7 +91,7 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJ) $(PKG_LIBS)
 
 deps:
-	@sh tests/deps.sh
+	@sh tools/deps.sh
 
 # Receivers that leave out one sync of spool_store, for the power-cut test
 # (tests/t6700-power-cut.sh) to show what each one is for. Test builds
@@ -218,10 +218,10 @@ endif
 	$(Q)test -x $(STATIC_BIN)  # the pipe above hides the linker's status
 
 # Serves the receiver through a real web server in the foreground; see
-# tests/run.sh and the README (SERVER=, VIA=, PORT=).
+# tools/run.sh and the README (SERVER=, VIA=, PORT=).
 run: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/run.sh
+	@sh tools/run.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make run (tests/run.sh): the demo serves, its printed curl line works,
+# make run (tools/run.sh): the demo serves, its printed curl line works,
 # MAKINI_WEBHOOK_* variables reach the receiver in every kind of setup, a
 # busy port is refused, and SIGTERM stops everything it started.
 . "$(dirname "$0")/test-lib.sh"
@@ -8,7 +8,7 @@ SV_SRCDIR=$SRCDIR
 
 server_env_clear
 
-# run_start NAME [VAR=value ...]: starts tests/run.sh with its state in
+# run_start NAME [VAR=value ...]: starts tools/run.sh with its state in
 # ./NAME and the assignments in its environment, and waits until it serves.
 # Its output goes to NAME.out, its process id to NAME.pid.
 run_start() {
@@ -16,7 +16,7 @@ run_start() {
 	shift
 	rm -f "$name.out"
 	env RUN_STATE="$TRASH/$name" SV_BIN= "$@" \
-		sh "$SRCDIR/tests/run.sh" </dev/null >"$name.out" 2>&1 &
+		sh "$SRCDIR/tools/run.sh" </dev/null >"$name.out" 2>&1 &
 	echo $! >"$name.pid"
 	tries=150
 	until grep -q "^Stop with Ctrl-C" "$name.out" 2>/dev/null; do
@@ -77,7 +77,7 @@ test_expect_success 'the printed curl line delivers the sample event' '
 test_expect_success 'a busy port is refused with a message' '
 	PORT=$(sed -n "s|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p" demo.out | head -n 1) &&
 	test_must_fail env RUN_STATE="$TRASH/busy" PORT="$PORT" \
-		sh "$SRCDIR/tests/run.sh" >busy.out 2>&1 &&
+		sh "$SRCDIR/tools/run.sh" >busy.out 2>&1 &&
 	grep "in use" busy.out
 '
 
