@@ -29,10 +29,10 @@ enum status event_parse(const void *body, size_t len, struct event *ev,
 			struct reply *rep);
 
 /*
- * Normalises a raw event name as CONTRACT.md says: split at the last ".",
- * camelCase humps, "-", "." and blanks become "_", letters are lower-cased,
- * runs of "_" collapse, leading and trailing "_" go; then each part must
- * match its pattern. Returns 0 with ev filled, or -1.
+ * Normalises a raw event name as docs/CONTRACT.md says: split at the last
+ * ".", camelCase humps, "-", "." and blanks become "_", letters are
+ * lower-cased, runs of "_" collapse, leading and trailing "_" go; then each
+ * part must match its pattern. Returns 0 with ev filled, or -1.
  */
 int event_normalise(const char *raw, size_t len, struct event *ev);
 

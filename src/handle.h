@@ -7,7 +7,7 @@
 #include "request.h"
 
 /*
- * Handles one request, running CONTRACT.md's checks in order: allowed
+ * Handles one request, running docs/CONTRACT.md's checks in order: allowed
  * address, method, configuration, Content-Length, body, signature, JSON,
  * event name, then the store or the hook. Fills rep (never exits, never
  * prints); the caller renders and logs it. ev is the verified event, its

@@ -1,8 +1,8 @@
 /*
  * Fuzzes event_parse() (json-c, strict, UTF-8 checked, depth-limited) and
  * event_normalise() with any bytes. A name they accept becomes a directory
- * and a file name in the spool, so it must match CONTRACT.md's patterns:
- * else abort().
+ * and a file name in the spool, so it must match docs/CONTRACT.md's
+ * patterns: else abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
