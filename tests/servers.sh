@@ -21,7 +21,7 @@
 #		Prints the receiver's URL for a setup.
 #	server_request_log SERVER VIA DIR
 #		Prints the file where each request's log line lands, the one
-#		the README names for the setup (for systemd, a file stands
+#		docs/operations.md names for the setup (for systemd, a file stands
 #		in for the journal).
 #	server_htaccess_url PORT
 #	server_htaccess_dir DIR

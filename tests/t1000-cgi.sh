@@ -236,7 +236,7 @@ test_expect_success 'no secret, or a bad variable, answers 500 and names the pro
 	expect_empty_spool spool
 '
 
-# The README's symptom table: "500 on every POST, 503 on GET".
+# docs/operations.md's symptom table: "500 on every POST, 503 on GET".
 test_expect_success 'a bad configuration: GET is 503, its line names the variable too' '
 	cgi_request GET /dev/null MAKINI_WEBHOOK_FSINC=0 &&
 	expect_status 503 &&

@@ -1,12 +1,12 @@
 #!/bin/sh
-# The README's example hook, exactly as written, in queue mode against a
+# docs/hooks.md's example hook, exactly as written, in queue mode against a
 # local stand-in for the Makini API.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"
 
 mkdir hooks api export
 sed -n '/^<!-- example-hook -->$/,/^<!-- \/example-hook -->$/p' \
-	"$SRCDIR/README.md" | sed '1,2d;$d' | sed '$d' >hooks/work_orders
+	"$SRCDIR/docs/hooks.md" | sed '1,2d;$d' | sed '$d' >hooks/work_orders
 chmod +x hooks/work_orders
 printf '{"id":"wo-1","title":"Replace pump seal"}' >api/wo-1
 printf '{"id":"wo-2","title":"Inspect valve"}' >api/wo-2
@@ -48,7 +48,7 @@ drain() {
 		EXPORT_DIR="$TRASH/export" "$@" "$BIN" drain >drain.out 2>drain.err
 }
 
-test_expect_success 'the example hook was taken from the README' '
+test_expect_success 'the example hook was taken from docs/hooks.md' '
 	head -n 1 hooks/work_orders | grep -qx "#!/bin/sh" &&
 	grep -q "jq -r" hooks/work_orders
 '

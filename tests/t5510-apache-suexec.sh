@@ -1,8 +1,9 @@
 #!/bin/sh
 # Shared hosting under the real thing: Apache with Debian's suEXEC wrapper
 # (apache2-suexec-pristine) and mod_userdir with Debian's stock
-# userdir.conf, a user's ~/public_html set up as the README's steps say,
-# with the static receiver, the shipped .htaccess and makini-webhook.env.
+# userdir.conf, a user's ~/public_html set up as the steps of
+# docs/deploy-shared-hosting.md say, with the static receiver, the
+# shipped .htaccess and makini-webhook.env.
 # suEXEC passes the program none of SetEnv's variables; the env file
 # configures it. The host's one addition is CGI for public_html (Apache's
 # CGI tutorial, "User Directories"): Options +ExecCGI; then the same with a
@@ -169,7 +170,7 @@ t_apache_start() {
 	sv_wait_port "$PORT" "$!"
 }
 
-# The README's shared-hosting steps 2 to 4, as the user.
+# docs/deploy-shared-hosting.md's steps 2 to 4, as the user.
 t_readme_steps() {
 	as_user mkdir -p makini-webhook/spool &&
 	as_user sh -c 'printf "%s" "$1" >makini-webhook/secret' sh "$SECRET" &&
@@ -190,7 +191,7 @@ t_readme_steps() {
 		public_html/makini-webhook/makini-webhook.env
 }
 
-test_expect_success 'setup: a user with the receiver in ~/public_html, as the README says' '
+test_expect_success 'setup: a user with the receiver in ~/public_html, as docs/deploy-shared-hosting.md says' '
 	grep -qx "	AllowOverride FileInfo AuthConfig Limit Indexes" \
 		/etc/apache2/mods-available/userdir.conf &&
 	useradd -m -d "$H" -U -s /usr/sbin/nologin "$TUSER" &&
@@ -377,11 +378,12 @@ if ! test_have_prereq SETFACL; then
 	test_done
 fi
 
-# The README's commands for such a host, run as they are written there.
-sed -n '/^cd ~\/makini-webhook$/,/^```$/p' "$SRCDIR/README.md" | sed '$d' \
-	>readme-setfacl.sh
+# docs/deploy-shared-hosting.md's commands for such a host, run as they
+# are written there.
+sed -n '/^cd ~\/makini-webhook$/,/^```$/p' \
+	"$SRCDIR/docs/deploy-shared-hosting.md" | sed '$d' >readme-setfacl.sh
 
-test_expect_success 'as www-data, after the README'"'"'s setfacl lines: 200, the user can read and take the event' '
+test_expect_success 'as www-data, after the setfacl lines of docs/deploy-shared-hosting.md: 200, the user can read and take the event' '
 	grep "^setfacl -d" readme-setfacl.sh &&
 	as_user rm -rf makini-webhook/spool &&
 	as_user mkdir -p makini-webhook/spool &&
