@@ -127,6 +127,14 @@ $(BENCH_FLOORS): tests/trash/bench-floor-%: tests/bench/floor.c | libs-present
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
 		-DFLOOR_SYNC=$(if $(filter durable,$*),1,0) -o $@ $< $(PKG_LIBS)
 
+# tests/bench/groupsync.c: the shared sync of new/ against one per event,
+# without a server, for quick figures on one file system.
+BENCH_GROUPSYNC = tests/trash/bench-groupsync
+
+$(BENCH_GROUPSYNC): tests/bench/groupsync.c src/spool_sync.o
+	@mkdir -p tests/trash
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< src/spool_sync.o
 
 # tests/bench/cgi.sh: its driver, and for comparison the receiver linked
 # with libfcgi, json-c, libgcrypt and libgpg-error static but glibc shared.
