@@ -6,6 +6,7 @@
  */
 #include <fcgi_stdio.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,19 +69,22 @@ fcgi_log_sink(const char *line, size_t len)
 }
 
 /*
- * Under Apache the lines go to the process's own standard error instead,
- * unless that is /dev/null. In the FastCGI stream every one of them, a 200
- * as much as a failure, would be tagged a warning by mod_fcgid
- * ("[fcgid:warn] ... mod_fcgid: stderr: ") or an error by mod_proxy_fcgi
- * ("[proxy_fcgi:error] ... AH01071: Got error '...\n'"): twice the bytes,
- * and Apache's real errors buried among them. mod_fcgid makes standard
- * error the main server's error log, where a line then stands as under
- * mod_cgid; the shipped spawn-fcgi script makes it the receiver's own log;
- * systemd, the journal. spawn-fcgi run by hand gives /dev/null, which
- * would lose them, so they stay in the stream there. lighttpd keeps the
- * stream: it writes it to its error log, time-stamped, while the standard
- * error its FastCGI processes inherit is its own, /dev/null under the
- * init script.
+ * Where a request's lines go when MAKINI_WEBHOOK_LOG does not say, as
+ * earlier versions decided it from the server. Under Apache they go to
+ * the process's own standard error, unless that is /dev/null. In the
+ * FastCGI stream every one of them, a 200 as much as a failure, would be
+ * tagged a warning by mod_fcgid ("[fcgid:warn] ... mod_fcgid: stderr: ")
+ * or an error by mod_proxy_fcgi ("[proxy_fcgi:error] ... AH01071: Got
+ * error '...\n'"): twice the bytes, and Apache's real errors buried among
+ * them. mod_fcgid makes standard error the main server's error log, where
+ * a line then stands as under mod_cgid; the shipped spawn-fcgi script
+ * makes it the receiver's own log; systemd, the journal. spawn-fcgi run
+ * by hand gives /dev/null, which would lose them, so they stay in the
+ * stream there. lighttpd keeps the stream: it writes it to its error log,
+ * time-stamped, while the standard error its FastCGI processes inherit is
+ * its own, /dev/null under the init script. Other servers get the stream
+ * too, though nginx logs it at [error] and Caddy 2.6 drops it: their
+ * shipped configurations set MAKINI_WEBHOOK_LOG.
  */
 static int stderr_is_null;
 
@@ -94,12 +98,51 @@ is_dev_null(int fd)
 }
 
 static log_sink_fn *
-sink_for(const struct request *req, int fastcgi)
+default_sink(const struct request *req, int fastcgi)
 {
 	if (fastcgi && !stderr_is_null && req->server_software &&
 	    strncmp(req->server_software, "Apache", 6) == 0)
 		return NULL; /* log.c's own: standard error, a write a line */
 	return fcgi_log_sink;
+}
+
+/* Where lines go once the request is finished: never its closed stream. */
+static log_sink_fn *after_sink;
+
+/*
+ * Points the log at the sink MAKINI_WEBHOOK_LOG names. A file that cannot
+ * be opened leaves the lines where they would go without the setting,
+ * with one more saying why.
+ */
+static void
+choose_sink(const struct request *req, const struct config *cfg,
+	    int fastcgi)
+{
+	int err;
+
+	after_sink = NULL;
+	switch (cfg->log_to) {
+	case LOG_STDERR:
+		log_set_sink(NULL);
+		return;
+	case LOG_FASTCGI:
+		log_set_sink(fcgi_log_sink);
+		return;
+	case LOG_FILE:
+		if (log_open_request_file(cfg->log_file) == 0) {
+			log_set_sink(log_request_file_sink);
+			after_sink = log_request_file_sink;
+			return;
+		}
+		err = errno;
+		log_set_sink(default_sink(req, fastcgi));
+		log_line("cannot open the file named by " CONFIG_PREFIX
+			 "LOG: %s", strerror(err));
+		return;
+	case LOG_AUTO:
+		break;
+	}
+	log_set_sink(default_sink(req, fastcgi));
 }
 
 /* Microseconds since start: formatted as integers, cheaper than "%f". */
@@ -218,14 +261,14 @@ static void
 finish_fastcgi(void)
 {
 	FCGI_Finish();
-	log_set_sink(NULL);
+	log_set_sink(after_sink);
 }
 
 static void
 finish_cgi(void)
 {
 	FCGI_fflush(FCGI_stdout);
-	log_set_sink(NULL);
+	log_set_sink(after_sink);
 }
 
 /*
@@ -248,11 +291,11 @@ serve(int fastcgi)
 	if (!fastcgi)
 		set_cgi_buffers();
 	request_from_env(&req, environ);
-	log_set_sink(sink_for(&req, fastcgi));
 	req.read_body = read_fcgi_body;
 	/* FastCGI ends the body with an empty stdin record. */
 	req.end_marked = fastcgi;
 	cfg = config_for_request(environ);
+	choose_sink(&req, cfg, fastcgi);
 	handle_request(&req, cfg, &ev, &rep);
 	len = reply_render(&rep, out, sizeof(out));
 	if (len == 0) {
@@ -318,7 +361,7 @@ main(int argc, char **argv)
 		spool_keep_dirs();
 	/* FCGI_Accept() replaces environ with each request's parameters. */
 	env_capture(environ);
-	/* Only FastCGI under Apache asks (sink_for). */
+	/* Only FastCGI under Apache asks (default_sink). */
 	stderr_is_null = fastcgi && is_dev_null(STDERR_FILENO);
 	log_set_sink(fcgi_log_sink);
 	while (FCGI_Accept() >= 0)

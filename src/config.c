@@ -29,7 +29,7 @@ static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
 	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM", "CLAIM_TIMEOUT",
-	"HOOK_CONCURRENCY",
+	"HOOK_CONCURRENCY", "LOG",
 };
 
 /*
@@ -156,6 +156,34 @@ mode_var(struct config *cfg, char *const *base, char *const *overlay)
 			"queue");
 }
 
+/*
+ * LOG names where request lines go: "stderr", "fastcgi", or an absolute
+ * file path. A relative path is refused: a FastCGI process's working
+ * directory is the server's choice, not the administrator's.
+ */
+static void
+log_var(struct config *cfg, char *const *base, char *const *overlay)
+{
+	const char *v = lookup(base, overlay, "LOG");
+
+	cfg->log_to = LOG_AUTO;
+	if (!v)
+		return;
+	if (strcmp(v, "stderr") == 0)
+		cfg->log_to = LOG_STDERR;
+	else if (strcmp(v, "fastcgi") == 0)
+		cfg->log_to = LOG_FASTCGI;
+	else if (v[0] == '/' && strlen(v) <= PATH_VALUE_MAX) {
+		cfg->log_file = strdup(v);
+		if (cfg->log_file)
+			cfg->log_to = LOG_FILE;
+		else
+			problem(cfg, NULL, "out of memory");
+	} else
+		problem(cfg, NULL, CONFIG_PREFIX "LOG must be stderr, fastcgi "
+			"or an absolute file path");
+}
+
 static void
 hook_env_var(struct config *cfg, char *const *base, char *const *overlay)
 {
@@ -266,6 +294,7 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	make_absolute(&cfg->spool);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
 	hook_env_var(cfg, base, overlay);
+	log_var(cfg, base, overlay);
 
 	n = cfg->max_body;
 	number_var(cfg, base, overlay, "MAX_BODY", 1, MAX_BODY_LIMIT, &n);
@@ -321,6 +350,7 @@ config_free(struct config *cfg)
 	free(cfg->spool);
 	free(cfg->hooks);
 	free(cfg->hook_env);
+	free(cfg->log_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

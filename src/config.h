@@ -12,6 +12,13 @@
 
 enum mode { MODE_SPOOL, MODE_HOOK, MODE_QUEUE };
 
+/*
+ * Where request lines go (LOG): decided from the server when unset, the
+ * way earlier versions did; the process's standard error; the FastCGI
+ * request's error stream (standard error under CGI); or a file.
+ */
+enum log_to { LOG_AUTO, LOG_STDERR, LOG_FASTCGI, LOG_FILE };
+
 enum allow_from {
 	ALLOW_ANY,    /* ALLOW_FROM unset */
 	ALLOW_LISTED, /* only the addresses in allow */
@@ -52,6 +59,8 @@ struct config {
 	int fsync;
 	enum allow_from allow_from;
 	struct allow_list allow;
+	enum log_to log_to;
+	char *log_file; /* LOG_FILE: an absolute path */
 
 	struct secrets *secrets; /* its own state; never NULL once loaded */
 };

@@ -1,6 +1,7 @@
 /*
- * Log lines: where they go (the server's error log, or queue.log in the
- * spool for runners and drains), one line per write.
+ * Log lines: where they go (the server's error log, the file
+ * MAKINI_WEBHOOK_LOG names, or queue.log in the spool for runners and
+ * drains), one line per write.
  */
 #include "log.h"
 
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -103,20 +105,18 @@ rotate_if_full(void)
 	open_log_file();
 }
 
-/* One write per line, with O_APPEND: lines of concurrent writers never mix. */
+/*
+ * Writes line to fd stamped with the UTC time and the pid, in one write:
+ * with O_APPEND, lines of concurrent writers never mix.
+ */
 static void
-file_sink(const char *line, size_t len)
+write_stamped(int fd, const char *line, size_t len)
 {
 	char stamped[1100];
 	struct timespec now;
 	struct tm tm;
 	int n;
 
-	if (file_fd < 0)
-		return;
-	rotate_if_full();
-	if (file_fd < 0)
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	n = snprintf(stamped, sizeof(stamped),
@@ -126,7 +126,54 @@ file_sink(const char *line, size_t len)
 		     (long)getpid(), (int)len, line);
 	/* A line that cannot be written has nowhere left to be told. */
 	if (n > 0 && (size_t)n < sizeof(stamped))
-		(void)write_all(file_fd, stamped, (size_t)n);
+		(void)write_all(fd, stamped, (size_t)n);
+}
+
+static void
+file_sink(const char *line, size_t len)
+{
+	if (file_fd < 0)
+		return;
+	rotate_if_full();
+	if (file_fd >= 0)
+		write_stamped(file_fd, line, len);
+}
+
+/* The request log named by MAKINI_WEBHOOK_LOG, and its path. */
+static int request_fd = -1;
+static char *request_path;
+
+int
+log_open_request_file(const char *path)
+{
+	char *copy;
+	int fd;
+
+	if (request_fd >= 0 && strcmp(request_path, path) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
+		  0640);
+	if (fd < 0)
+		return -1;
+	copy = strdup(path);
+	if (!copy) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (request_fd >= 0)
+		close(request_fd);
+	free(request_path);
+	request_fd = fd;
+	request_path = copy;
+	return 0;
+}
+
+void
+log_request_file_sink(const char *line, size_t len)
+{
+	if (request_fd >= 0)
+		write_stamped(request_fd, line, len);
 }
 
 #define LINE_MAX_BYTES 1024 /* with the prefix and the newline */

@@ -24,6 +24,17 @@ void log_set_sink(log_sink_fn *sink);
 int log_to_file(const char *dir, const char *name);
 void log_close_file(void);
 
+/*
+ * The request log named by MAKINI_WEBHOOK_LOG: path is opened with
+ * O_APPEND, created 0640 when missing, and kept open for the process's
+ * life (rotate it with logrotate's copytruncate); a later call opens it
+ * again only for another path. Returns 0, or -1 with errno set, the file
+ * open before kept. log_request_file_sink() writes each line there,
+ * stamped as queue.log's, in one write.
+ */
+int log_open_request_file(const char *path);
+log_sink_fn log_request_file_sink;
+
 /* Formats one line, prefixes "makini-webhook: ", appends a newline. */
 void log_line(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 

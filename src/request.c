@@ -57,6 +57,20 @@ end_known(const struct request *req)
 }
 
 /*
+ * No length given: CONTENT_LENGTH unset, empty, or "-1", which Caddy
+ * sends for a body of unknown length (chunked, or HTTP/2 without one).
+ * Where the transport marks the end, such a body is read to it;
+ * elsewhere it is 411, as a missing length is.
+ */
+static int
+no_length(const struct request *req)
+{
+	const char *cl = req->content_length;
+
+	return !cl || !*cl || strcmp(cl, "-1") == 0;
+}
+
+/*
  * What a body over MAX_BODY gets, decided from Content-Length before a
  * byte is read, or as soon as a body without one passes the limit.
  */
@@ -108,7 +122,7 @@ request_read_body(struct request *req, size_t max, struct reply *rep)
 	unsigned long long length = 0;
 	size_t want, got = 0;
 
-	if ((!req->content_length || !*req->content_length) && end_known(req))
+	if (no_length(req) && end_known(req))
 		return read_to_end(req, max, rep);
 	switch (decimal_parse(req->content_length, max, &length)) {
 	case -1:

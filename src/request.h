@@ -44,10 +44,10 @@ void request_from_env(struct request *req, char *const *env);
 
 /*
  * Checks CONTENT_LENGTH against max before reading a byte, then reads
- * exactly that many bytes. Without CONTENT_LENGTH (unset or empty), a body
- * whose end the transport marks (end_marked, or a chunked body, which a
- * CGI server dechunks and ends with end of file) is read to its end, and
- * refused as soon as it passes max. Returns STATUS_OK, or the error status
+ * exactly that many bytes. Without CONTENT_LENGTH (unset, empty, or -1 as
+ * Caddy sends it), a body whose end the transport marks (end_marked, or
+ * a chunked body, which a CGI server dechunks and ends with end of file)
+ * is read to its end, and refused as soon as it passes max. Returns STATUS_OK, or the error status
  * with rep's reason set: 411 not decimal, or missing where the end cannot
  * be known; 413 over max; 400 short. The body stays valid until the next
  * call.
