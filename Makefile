@@ -2,7 +2,9 @@
 #
 #   make            build cgi/makini-webhook.cgi
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      build and run every test
+#   make check      build and run every test (check-unit runs the unit
+#                   tests alone, check-shell the shell tests alone; see
+#                   tests/README)
 #   make check-cluster  the queue's race and crash tests on GlusterFS
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
@@ -14,7 +16,12 @@
 #                   installs the static build instead; uninstall)
 #
 # DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
-# with sanitizers, V=1 shows the commands.
+# with sanitizers, V=1 shows the commands. CPPFLAGS, CFLAGS, LDFLAGS and
+# LDLIBS are honoured as GNU make's conventions say.
+#
+# Needs Linux and glibc 2.36 or later: close_range (glibc 2.34),
+# pidfd_open (glibc 2.36, sys/pidfd.h), O_TMPFILE, flock and getrandom.
+# Debian 12 (bookworm) and later have them; `make deps` names the packages.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -30,18 +37,25 @@ ifeq ($(DEVELOPER),1)
 WARNINGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-# Any finding aborts the program, so that a test sees it fail.
-CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+# Any finding aborts the program, so that a test sees it fail. Kept apart
+# from CFLAGS and LDFLAGS, which belong to whoever runs make.
+SAN_CFLAGS = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZE)
+SAN_LDFLAGS = -fsanitize=$(SANITIZE)
 endif
 
 PKGS = fcgi json-c libgcrypt
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(PKG_CFLAGS) \
-	-DMAKINI_VERSION='"$(VERSION)"' \
-	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc $(CFLAGS)
+# As GNU make's conventions say: CPPFLAGS on every compile, LDFLAGS on
+# every link, each after the Makefile's own, so that a distribution's
+# flags (dpkg-buildflags' -D_FORTIFY_SOURCE=2, -Wl,-z,relro) reach the
+# code.
+ALL_CPPFLAGS = -D_GNU_SOURCE -DMAKINI_VERSION='"$(VERSION)"' \
+	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc $(PKG_CFLAGS) \
+	$(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(SAN_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
 Q =
@@ -78,17 +92,18 @@ $(BIN): cgi/main.o $(OBJ) Makefile $(if $(wildcard $(STATIC_MARK)),FORCE) \
 		| libs-present
 	@echo "  LINK $@"
 	$(Q)rm -f $(STATIC_MARK)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ cgi/main.o $(OBJ) $(PKG_LIBS) $(LDLIBS)
 
 FORCE:
 
 %.o: %.c $(wildcard src/*.h) | libs-present
 	@echo "  CC   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(OBJ)
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJ) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ \
+		$< $(OBJ) $(PKG_LIBS) $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -102,10 +117,10 @@ SKIP_BIN = tests/trash/skip-fdatasync/makini-webhook.cgi \
 $(SKIP_BIN): tests/trash/%/makini-webhook.cgi: cgi/main.o $(OBJ) src/spool.c
 	@mkdir -p $(dir $@)
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
 		-DMAKINI_TEST_$(shell echo $* | tr a-z- A-Z_) \
 		-c -o $(dir $@)spool.o src/spool.c
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ cgi/main.o \
 		$(filter-out src/spool.o,$(OBJ)) $(dir $@)spool.o \
 		$(PKG_LIBS) $(LDLIBS)
 
@@ -115,7 +130,7 @@ BENCH_EMPTY = tests/trash/bench-empty
 $(BENCH_EMPTY): tests/bench/empty.c | libs-present
 	@mkdir -p tests/trash
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 # The floors, from tests/bench/floor.c: the contract's file operations and
 # nothing else, with its two syncs (durable) and without (nosync).
@@ -124,7 +139,7 @@ BENCH_FLOORS = tests/trash/bench-floor-durable tests/trash/bench-floor-nosync
 $(BENCH_FLOORS): tests/trash/bench-floor-%: tests/bench/floor.c | libs-present
 	@mkdir -p tests/trash
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) \
 		-DFLOOR_SYNC=$(if $(filter durable,$*),1,0) -o $@ $< $(PKG_LIBS)
 
 # tests/bench/groupsync.c: the shared sync of new/ against one per event,
@@ -144,12 +159,12 @@ BENCH_MIXED = tests/trash/bench-mixed
 $(BENCH_CGI_RUN): tests/bench/cgi-run.c
 	@mkdir -p tests/trash
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 $(BENCH_MIXED): cgi/main.o $(OBJ) | libs-present
 	@mkdir -p tests/trash
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o $(OBJ) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ cgi/main.o $(OBJ) \
 		-Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic $(LDLIBS)
 
 bench: deps
@@ -162,6 +177,16 @@ bench: deps
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN)
 	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)
+
+# The two halves of check's first pass, for a quicker loop: the unit tests
+# (tests/unit), and the shell tests (tests/t*.sh; MAKINI_TESTS=FILES for
+# some of them). tests/README says what each covers.
+check-unit: $(UNIT_BIN)
+	@MAKINI_TESTS=none sh tests/run-all.sh $(UNIT_BIN)
+
+check-shell: deps
+	@$(MAKE) --no-print-directory all $(SKIP_BIN)
+	@sh tests/run-all.sh
 
 # The CGI tests once more, against the static build, as shared hosting and
 # the CGI setups run it.
@@ -218,7 +243,7 @@ ifneq ($(SANITIZE),)
 endif
 	@echo "  LINK $(STATIC_BIN) (static)"
 	$(Q)mkdir -p $(dir $(STATIC_BIN)) && rm -f $(STATIC_BIN)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -static -o $(STATIC_BIN) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -static -o $(STATIC_BIN) \
 		cgi/main.o $(OBJ) $(STATIC_LIBS) $(LDLIBS) 2>&1 | \
 		{ grep -v -e 'in statically linked applications requires' \
 		  -e ': in function .\(_gpgrt_getpwdir\|OS_CreateLocalIpcFd\|become_spool_owner\|user_name\)' \
@@ -263,12 +288,13 @@ FUZZ_OBJ = $(SRC:src/%.c=tests/fuzz/obj/%.o)
 tests/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | libs-present
 	@mkdir -p tests/fuzz/obj
 	@echo "  CC   $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@echo "  LINK $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_OBJ) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) $(LDFLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 .SECONDARY: $(FUZZ_OBJ)
 

@@ -32,7 +32,8 @@ for t in "$@"; do
 	cat "$out"
 	count "$out" "$t" $rc
 done
-# MAKINI_TESTS, when set, names the shell tests to run instead of all.
+# MAKINI_TESTS, when set, names the shell tests to run instead of all;
+# "none" runs none (make check-unit).
 for t in ${MAKINI_TESTS:-tests/t[0-9]*.sh}; do
 	[ -f "$t" ] || continue
 	echo "== $t"

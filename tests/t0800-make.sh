@@ -3,13 +3,14 @@
 # static` each give their own kind of binary under their own name, in
 # either order, and never the other's; `make install`, `install-static`
 # and `uninstall` honour PREFIX, BINDIR and DESTDIR, and uninstall leaves
-# no file of theirs behind (the directories stay).
+# no file of theirs behind (the directories stay); CPPFLAGS and LDFLAGS
+# reach the compiles and links.
 . "$(dirname "$0")/test-lib.sh"
 
 # Nothing of the caller's make (SANITIZE=, DEVELOPER=, -j) reaches the
 # copy: a sanitizer build cannot be linked statically.
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE DEVELOPER STATIC_BIN PREFIX \
-	BINDIR DESTDIR
+	BINDIR DESTDIR CPPFLAGS CFLAGS LDFLAGS LDLIBS
 mk() {
 	echo "+ make $*" >>"$TRASH/make.log"
 	make -C "$TRASH/tree" --no-print-directory "$@" >>"$TRASH/make.log" 2>&1
@@ -123,6 +124,18 @@ test_expect_success 'uninstall when nothing is installed is no error' '
 	rm -rf dest &&
 	mk uninstall DESTDIR="$TRASH/dest" &&
 	! test -e dest/usr
+'
+
+test_expect_success 'CPPFLAGS reach every compile, LDFLAGS every link: _FORTIFY_SOURCE is in' '
+	mk clean &&
+	make -C tree --no-print-directory V=1 CPPFLAGS=-D_FORTIFY_SOURCE=2 \
+		LDFLAGS=-Wl,-z,now >flags.log 2>&1 &&
+	grep -e " -c " flags.log >compiles &&
+	[ $(wc -l <compiles) = $(ls tree/src/*.c tree/cgi/*.c | wc -l) ] &&
+	! grep -v -e "-D_FORTIFY_SOURCE=2" compiles &&
+	grep -e " -o cgi/makini-webhook.cgi " flags.log | grep -q -e "-Wl,-z,now" &&
+	nm -D $DYN | grep -q "U __.*_chk@" &&
+	LC_ALL=C readelf -d $DYN | grep -q "BIND_NOW\|FLAGS.*NOW"
 '
 
 test_done
