@@ -149,7 +149,8 @@ BENCH_GROUPSYNC = tests/trash/bench-groupsync
 $(BENCH_GROUPSYNC): tests/bench/groupsync.c src/spool_sync.o
 	@mkdir -p tests/trash
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< src/spool_sync.o
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		src/spool_sync.o $(LDLIBS)
 
 # tests/bench/cgi.sh: its driver, and for comparison the receiver linked
 # with libfcgi, json-c, libgcrypt and libgpg-error static but glibc shared.
