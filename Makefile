@@ -12,8 +12,9 @@
 #                   shared hosting and the CGI setups, and a copy of it as
 #                   cgi/makini-webhook.cgi, which the next `make` links
 #                   dynamically again
-#   make install    honours PREFIX, BINDIR and DESTDIR (install-static
-#                   installs the static build instead; uninstall)
+#   make install    the program and its man pages; honours PREFIX, BINDIR,
+#                   MANDIR and DESTDIR (install-static installs the static
+#                   build instead; uninstall)
 #
 # DEVELOPER=1 turns warnings into errors, SANITIZE=address,undefined builds
 # with sanitizers, V=1 shows the commands. CPPFLAGS, CFLAGS, LDFLAGS and
@@ -25,6 +26,8 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+MAN8 = man/makini-webhook.8 man/makini-webhook-spawn-fcgi.8
 DEFAULT_SPOOL ?= /var/spool/makini-webhook
 VERSION := 0.1.0
 
@@ -70,7 +73,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: FORCE all deps check check-unit check-shell check-static run bench static \
-	install install-static uninstall clean libs-present fuzz fuzz-build \
+	install install-static install-man uninstall clean libs-present fuzz fuzz-build \
 	fuzz-smoke check-valgrind check-reliability check-cluster
 
 all: $(BIN)
@@ -257,19 +260,25 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/run.sh
 
-install: $(BIN)
+install: $(BIN) install-man
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/makini-webhook
 
 # The static build under the same name, for the CGI setups (see README).
-install-static: $(STATIC_BIN)
+install-static: $(STATIC_BIN) install-man
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(STATIC_BIN) $(DESTDIR)$(BINDIR)/makini-webhook
 
-# Removes the one file either install put there; the directories stay, as
+# The man pages, under $(MANDIR)/man8.
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+
+# Removes the files either install put there; the directories stay, as
 # others may use them.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/makini-webhook
+	rm -f $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 
 # Fuzzing (tests/fuzz/): libFuzzer targets built with clang and ASan+UBSan
 # from their own copies of the src/ objects. `make fuzz` runs each target

@@ -54,9 +54,9 @@ usage(FILE *out)
 	      "  replay   a finished event (in cur/) queued again\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
-	      "variables, or makini-webhook.env beside the program; see the\n"
-	      "README. Run as root, drain, retry and replay work as the\n"
-	      "spool's owner.\n", out);
+	      "variables, or makini-webhook.env beside the program. Run as\n"
+	      "root, drain, retry and replay work as the spool's owner.\n"
+	      "See man makini-webhook.\n", out);
 }
 
 static int

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Makefile's products, built in a copy of the tree: `make` and `make
 # static` each give their own kind of binary under their own name, in
-# either order, and never the other's; `make install`, `install-static`
-# and `uninstall` honour PREFIX, BINDIR and DESTDIR, and uninstall leaves
-# no file of theirs behind (the directories stay); CPPFLAGS and LDFLAGS
-# reach the compiles and links.
+# either order, and never the other's; `make install` and `install-static`
+# install the program and the man pages, honouring PREFIX, BINDIR, MANDIR
+# and DESTDIR, and uninstall leaves no file of theirs behind (the
+# directories stay); CPPFLAGS and LDFLAGS reach the compiles and links.
 . "$(dirname "$0")/test-lib.sh"
 
 # Nothing of the caller's make (SANITIZE=, DEVELOPER=, -j) reaches the
@@ -40,7 +40,7 @@ files_in() {
 }
 
 mkdir tree &&
-cp -R "$SRCDIR/Makefile" "$SRCDIR/cgi" "$SRCDIR/src" tree/ &&
+cp -R "$SRCDIR/Makefile" "$SRCDIR/cgi" "$SRCDIR/src" "$SRCDIR/man" tree/ &&
 rm -f tree/cgi/*.o tree/src/*.o tree/cgi/*.cgi || exit 1
 
 test_expect_success 'make, then make static: the static build, also in the dynamic one.s place' '
@@ -92,28 +92,44 @@ test_expect_success 'make static refuses the dynamic name, and leaves it alone' 
 
 test_expect_success 'install honours DESTDIR and PREFIX; uninstall removes it' '
 	mk install DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
-	echo ./opt/mw/bin/makini-webhook >expect &&
+	cat >expect <<-\EOF &&
+	./opt/mw/bin/makini-webhook
+	./opt/mw/share/man/man8/makini-webhook-spawn-fcgi.8
+	./opt/mw/share/man/man8/makini-webhook.8
+	EOF
 	files_in dest >actual && test_cmp expect actual &&
 	[ "$(stat -c %a dest/opt/mw/bin/makini-webhook)" = 755 ] &&
+	[ "$(stat -c %a dest/opt/mw/share/man/man8/makini-webhook.8)" = 644 ] &&
 	cmp $DYN dest/opt/mw/bin/makini-webhook &&
+	cmp tree/man/makini-webhook.8 dest/opt/mw/share/man/man8/makini-webhook.8 &&
 	mk uninstall DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
 	files_in dest >actual && test_cmp /dev/null actual &&
 	test -d dest/opt/mw/bin
 '
 
-test_expect_success 'install and uninstall honour BINDIR' '
+test_expect_success 'install and uninstall honour BINDIR and MANDIR' '
 	rm -rf dest &&
-	mk install DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin &&
-	echo ./usr/lib/cgi-bin/makini-webhook >expect &&
+	mk install DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin \
+		MANDIR=/usr/share/man &&
+	cat >expect <<-\EOF &&
+	./usr/lib/cgi-bin/makini-webhook
+	./usr/share/man/man8/makini-webhook-spawn-fcgi.8
+	./usr/share/man/man8/makini-webhook.8
+	EOF
 	files_in dest >actual && test_cmp expect actual &&
-	mk uninstall DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin &&
+	mk uninstall DESTDIR="$TRASH/dest" BINDIR=/usr/lib/cgi-bin \
+		MANDIR=/usr/share/man &&
 	files_in dest >actual && test_cmp /dev/null actual
 '
 
 test_expect_success 'install-static installs the static build; uninstall removes it' '
 	rm -rf dest &&
 	mk install-static DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&
-	echo ./opt/mw/bin/makini-webhook >expect &&
+	cat >expect <<-\EOF &&
+	./opt/mw/bin/makini-webhook
+	./opt/mw/share/man/man8/makini-webhook-spawn-fcgi.8
+	./opt/mw/share/man/man8/makini-webhook.8
+	EOF
 	files_in dest >actual && test_cmp expect actual &&
 	static dest/opt/mw/bin/makini-webhook &&
 	mk uninstall DESTDIR="$TRASH/dest" PREFIX=/opt/mw &&

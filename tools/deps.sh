@@ -8,7 +8,7 @@ libgcrypt20-dev libgpg-error-dev curl lighttpd apache2 libapache2-mod-fcgid
 apache2-suexec-pristine acl
 spawn-fcgi multiwatch jq clang libclang-rt-14-dev valgrind wrk python3 python3-flask gunicorn
 postgresql redis-server redis-tools glusterfs-server glusterfs-client
-xfsprogs e2fsprogs strace
+xfsprogs e2fsprogs strace mandoc
 nginx fcgiwrap caddy"
 
 missing=
