@@ -78,8 +78,9 @@ warn_padded_secrets(const struct secrets *s)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		const struct secret *secret = &s->secret[i];
-		const char *origin = i == 0 ? "the secret"
-					    : "the previous secret";
+		const char *origin = s->origin[i].role == SECRET_CURRENT
+					     ? "the secret"
+					     : "the previous secret";
 
 		if (!secrets_padded(s, i))
 			continue;
@@ -112,7 +113,14 @@ say_config(const struct config *cfg)
 		       cfg->fsync ? "on" : "off");
 	if (s->state == SECRETS_READY) {
 		printf("secret:  %s\n", s->count == 2 ? "current and previous"
-						      : "current");
+				       : secrets_current(s) ? "current"
+							    : "previous only");
+		if (!secrets_current(s))
+			printf("warning: only the previous secret is set: "
+			       "events signed with it are accepted, and sign "
+			       "refuses; set " CONFIG_PREFIX "SECRET or "
+			       CONFIG_PREFIX "SECRET_FILE to the secret Makini "
+			       "signs with now\n");
 		warn_padded_secrets(s);
 	} else {
 		say_problem("secret:", s->problem, s->problem_path);

@@ -32,9 +32,9 @@
 static void
 usage(FILE *out)
 {
-	fputs("usage: makini-webhook.cgi [--help | --version | sign | check |\n"
-	      "                           drain | status [--json] |\n"
-	      "                           retry [ID | TYPE] | replay ID]\n"
+	fputs("usage: makini-webhook [--help | --version | sign | check |\n"
+	      "                       drain | status [--json] |\n"
+	      "                       retry [ID | TYPE] | replay ID]\n"
 	      "\n"
 	      "Receives Makini webhooks when a web server runs it as CGI or\n"
 	      "FastCGI: verifies each request's X-Webhook-Signature and\n"
@@ -62,6 +62,7 @@ usage(FILE *out)
 static int
 sign(char *const *env)
 {
+	const struct secret *key;
 	struct config cfg;
 	unsigned char *buf = NULL, mac[SIG_LEN];
 	char hex[2 * SIG_LEN + 1];
@@ -72,6 +73,14 @@ sign(char *const *env)
 	if (cfg.secrets->state != SECRETS_READY) {
 		fprintf(stderr, "makini-webhook: cannot sign: %s\n",
 			cfg.secrets->problem);
+		goto out;
+	}
+	/* Makini signs with the current secret; the previous one is past. */
+	key = secrets_current(cfg.secrets);
+	if (!key) {
+		fputs("makini-webhook: cannot sign: only the previous secret "
+		      "is set: set " CONFIG_PREFIX "SECRET or " CONFIG_PREFIX
+		      "SECRET_FILE\n", stderr);
 		goto out;
 	}
 	for (;;) {
@@ -97,8 +106,7 @@ sign(char *const *env)
 			"input: %s\n", strerror(errno));
 		goto out;
 	}
-	if (sig_hmac(cfg.secrets->secret[0].bytes, cfg.secrets->secret[0].len,
-		     buf, len, mac) < 0) {
+	if (sig_hmac(key->bytes, key->len, buf, len, mac) < 0) {
 		fprintf(stderr, "makini-webhook: cannot compute the HMAC\n");
 		goto out;
 	}

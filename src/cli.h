@@ -3,7 +3,8 @@
 
 /*
  * The verbs run from a shell (never under CGI or FastCGI): --help,
- * --version, sign, check. Returns the process exit status.
+ * --version, sign, check, drain, status, retry and replay. Returns the
+ * process exit status.
  */
 int cli_main(int argc, char **argv, char *const *env);
 

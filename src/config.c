@@ -239,9 +239,24 @@ hooks_dir_var(struct config *cfg)
 		make_absolute(&cfg->hooks);
 }
 
-/* A misspelt variable would otherwise be ignored without a word. */
+/* Whether env has a variable named as entry's ("NAME=..."), len long. */
+static int
+has_name(char *const *env, const char *entry, size_t len)
+{
+	for (; env && *env; env++)
+		if (strncmp(*env, entry, len) == 0 && (*env)[len] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * A misspelt variable would otherwise be ignored without a word. Each is
+ * named once: one already in seen (where an earlier call looked) is not
+ * named again. Under CGI the request's variables are the process's.
+ */
 static void
-check_unknown(struct config *cfg, char *const *env)
+check_unknown(struct config *cfg, char *const *env, char *const *seen1,
+	      char *const *seen2)
 {
 	size_t plen = sizeof(CONFIG_PREFIX) - 1;
 
@@ -252,6 +267,9 @@ check_unknown(struct config *cfg, char *const *env)
 		if (!env_is_ours(*env))
 			continue;
 		len = strcspn(name, "=");
+		if (has_name(seen1, *env, plen + len) ||
+		    has_name(seen2, *env, plen + len))
+			continue;
 		for (i = 0; i < sizeof(known_names) / sizeof(*known_names); i++)
 			if (strlen(known_names[i]) == len &&
 			    strncmp(known_names[i], name, len) == 0)
@@ -284,9 +302,9 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 
 	if (file->problem[0])
 		problem(cfg, file->path, "%s", file->problem);
-	check_unknown(cfg, file->entries);
-	check_unknown(cfg, base);
-	check_unknown(cfg, overlay);
+	check_unknown(cfg, file->entries, NULL, NULL);
+	check_unknown(cfg, base, file->entries, NULL);
+	check_unknown(cfg, overlay, file->entries, base);
 	mode_var(cfg, base, overlay);
 	cfg->spool = path_var(cfg, base, overlay, "SPOOL",
 			      MAKINI_DEFAULT_SPOOL);
@@ -331,9 +349,10 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 		cfg->secrets = &no_secrets;
 		return;
 	}
-	secrets_add(cfg->secrets, "SECRET", lookup(base, overlay, "SECRET"),
-		    "SECRET_FILE", lookup(base, overlay, "SECRET_FILE"));
-	secrets_add(cfg->secrets, "SECRET_PREVIOUS",
+	secrets_add(cfg->secrets, SECRET_CURRENT, "SECRET",
+		    lookup(base, overlay, "SECRET"), "SECRET_FILE",
+		    lookup(base, overlay, "SECRET_FILE"));
+	secrets_add(cfg->secrets, SECRET_PREVIOUS, "SECRET_PREVIOUS",
 		    lookup(base, overlay, "SECRET_PREVIOUS"),
 		    "SECRET_PREVIOUS_FILE",
 		    lookup(base, overlay, "SECRET_PREVIOUS_FILE"));

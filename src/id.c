@@ -28,6 +28,12 @@ forget_tag(void)
 static void
 draw_tag(void)
 {
+	/*
+	 * Not have_tag, which forget_tag clears in every child: the handler,
+	 * inherited across fork, is registered once per program.
+	 */
+	static int registered;
+
 	if (getrandom(&process_tag, sizeof(process_tag), 0) !=
 	    (ssize_t)sizeof(process_tag)) {
 		/* No entropy yet: pid and clock still set processes apart. */
@@ -37,8 +43,8 @@ draw_tag(void)
 		process_tag = (uint64_t)getpid() << 40 ^
 			      (uint64_t)ts.tv_nsec << 8 ^ (uint64_t)ts.tv_sec;
 	}
-	if (!have_tag)
-		pthread_atfork(NULL, NULL, forget_tag);
+	if (!registered && pthread_atfork(NULL, NULL, forget_tag) == 0)
+		registered = 1;
 	have_tag = 1;
 }
 

@@ -17,6 +17,11 @@
 
 #include "config.h"
 
+/* SECRET_MAX as text, for a reason that is a string constant. */
+#define TEXT_OF(n) #n
+#define NUMBER_TEXT(n) TEXT_OF(n)
+#define SECRET_MAX_TEXT NUMBER_TEXT(SECRET_MAX)
+
 static void
 broken(struct secrets *s, enum secrets_state state, const char *path,
        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -78,7 +83,7 @@ read_secret_file(const char *path, struct secret *secret, struct stat *seen,
 		goto out;
 	}
 	if (len > SECRET_MAX) {
-		*why = "the file is longer than 4096 bytes";
+		*why = "the file is longer than " SECRET_MAX_TEXT " bytes";
 		goto out;
 	}
 	secret->bytes = malloc(len);
@@ -121,8 +126,8 @@ now_second(void)
 }
 
 void
-secrets_add(struct secrets *s, const char *var, const char *value,
-	    const char *file_var, const char *file)
+secrets_add(struct secrets *s, enum secret_role role, const char *var,
+	    const char *value, const char *file_var, const char *file)
 {
 	struct secret *secret = &s->secret[s->count];
 	struct secret_origin *origin = &s->origin[s->count];
@@ -133,12 +138,14 @@ secrets_add(struct secrets *s, const char *var, const char *value,
 		       "%s or " CONFIG_PREFIX "%s, not both", var, file_var);
 		return;
 	}
+	if (value || file)
+		origin->role = role;
 	if (value) {
 		size_t len = strlen(value);
 
 		if (len > SECRET_MAX) {
 			broken(s, SECRETS_BROKEN, NULL, CONFIG_PREFIX
-			       "%s is longer than 4096 bytes", var);
+			       "%s is longer than %d bytes", var, SECRET_MAX);
 			return;
 		}
 		secret->bytes = malloc(len);
@@ -163,6 +170,15 @@ secrets_add(struct secrets *s, const char *var, const char *value,
 		/* Just read: the first request need not look again. */
 		s->checked = now_second();
 	}
+}
+
+const struct secret *
+secrets_current(const struct secrets *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (s->origin[i].role == SECRET_CURRENT)
+			return &s->secret[i];
+	return NULL;
 }
 
 void

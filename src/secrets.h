@@ -16,8 +16,15 @@ enum secrets_state {
 	SECRETS_LOST,   /* a secret file read before cannot be read now */
 };
 
+/* Which secret it is: the one Makini signs with, or the one before. */
+enum secret_role {
+	SECRET_CURRENT,  /* SECRET or SECRET_FILE */
+	SECRET_PREVIOUS, /* SECRET_PREVIOUS or SECRET_PREVIOUS_FILE */
+};
+
 /* Where a secret came from, so that a changed secret file can be re-read. */
 struct secret_origin {
+	enum secret_role role;
 	char *file;      /* NULL when the secret came from the environment */
 	const char *var; /* the variable that named the file */
 	struct stat seen;
@@ -41,13 +48,19 @@ struct secrets {
 };
 
 /*
- * Adds the secret given as value (variable var) or in the file named by
- * file (variable file_var); either may be NULL, not both set. A problem
- * makes the state BROKEN. Start from a zeroed struct; finish with
+ * Adds the secret of role given as value (variable var) or in the file
+ * named by file (variable file_var); either may be NULL, not both set. A
+ * problem makes the state BROKEN. Start from a zeroed struct; finish with
  * secrets_finish(), release with secrets_free().
  */
-void secrets_add(struct secrets *s, const char *var, const char *value,
-		 const char *file_var, const char *file);
+void secrets_add(struct secrets *s, enum secret_role role, const char *var,
+		 const char *value, const char *file_var, const char *file);
+
+/*
+ * The current secret, the one to sign with; NULL when only the previous
+ * one is configured.
+ */
+const struct secret *secrets_current(const struct secrets *s);
 
 /* Decides the state once every secret is added: NONE when none was. */
 void secrets_finish(struct secrets *s);

@@ -6,12 +6,18 @@
 
 #include "id.h"
 
-#include "reply.h"
-
 /*
  * The spool, maildir-style: SPOOL/<type>/{tmp,new,cur,failed}/.
  * Directories are created on first use, 0750; event files are 0640.
  */
+
+/*
+ * Makes spool_store() keep each type's tmp/ and new/ open from one event
+ * to the next, checked before each use: for a process that serves many
+ * requests (FastCGI). A CGI process stores one event and exits, and would
+ * only pay for the checks.
+ */
+void spool_keep_dirs(void);
 
 /*
  * Stores body as SPOOL/<type>/new/<id>.json: written in tmp/ as an unnamed
@@ -23,14 +29,6 @@
  * durable 0 the fsyncs are skipped.
  * Returns 0, or -1 with errno set; then nothing is left in tmp/ or new/.
  */
-/*
- * Makes spool_store() keep each type's tmp/ and new/ open from one event
- * to the next, checked before each use: for a process that serves many
- * requests (FastCGI). A CGI process stores one event and exits, and would
- * only pay for the checks.
- */
-void spool_keep_dirs(void);
-
 int spool_store(const char *root, const char *type, const char *id,
 		const void *body, size_t len, int durable);
 

@@ -6,7 +6,7 @@ SECRET=verb-secret
 printf '{"event":"sites.updated","body":["s-1"]}' >event.json
 
 test_expect_success '--help and --version answer on standard output' '
-	"$BIN" --help >out && grep -q "^usage: makini-webhook.cgi" out &&
+	"$BIN" --help >out && grep -q "^usage: makini-webhook \[--help" out &&
 	grep -q "sign" out && grep -q "check" out &&
 	"$BIN" --version >out && grep -qx "makini-webhook [0-9.]*" out
 '
@@ -29,6 +29,19 @@ test_expect_success 'sign uses a secret file and needs a secret' '
 	test_cmp expect out &&
 	test_must_fail env -u MAKINI_WEBHOOK_SECRET "$BIN" sign <event.json 2>err &&
 	grep -q "no secret" err
+'
+
+test_expect_success 'sign refuses when only the previous secret is set' '
+	test_must_fail env -u MAKINI_WEBHOOK_SECRET \
+		MAKINI_WEBHOOK_SECRET_PREVIOUS=$SECRET "$BIN" sign \
+		<event.json >out 2>err &&
+	test_cmp /dev/null out &&
+	grep -q "cannot sign: only the previous secret is set" err &&
+	printf "%s\n" other >previous &&
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SECRET_PREVIOUS_FILE=$TRASH/previous \
+		"$BIN" sign <event.json >out &&
+	test_hmac_hex "$SECRET" event.json >expect &&
+	test_cmp expect out
 '
 
 test_expect_success 'check passes for a usable setup and creates nothing' '
@@ -99,6 +112,15 @@ test_expect_success 'check warns about white space around the secret' '
 		"$BIN" check >out &&
 	! grep -q "^warning" out &&
 	! grep -q "$SECRET" out
+'
+
+test_expect_success 'check calls a lone previous secret so, and warns' '
+	env -u MAKINI_WEBHOOK_SECRET MAKINI_WEBHOOK_SECRET_PREVIOUS=" $SECRET" \
+		MAKINI_WEBHOOK_SPOOL=$TRASH/spool "$BIN" check >out &&
+	grep -qx "secret:  previous only" out &&
+	grep -q "^warning: only the previous secret is set" out &&
+	grep -q "^warning: the previous secret begins or ends with white space" out &&
+	! grep -q "current" out && ! grep -q "$SECRET" out
 '
 
 test_expect_success 'check fails for a bad variable and names it' '

@@ -53,6 +53,29 @@ test_values(void)
 		      !strstr(config_problem(&cfg), "=x"));
 	config_free(&cfg);
 
+	/* Under CGI the request's variables are the process's own. */
+	{
+		char **env = ENV("MAKINI_WEBHOOK_SECRET=s",
+				 "MAKINI_WEBHOOK_SECERT=x",
+				 "MAKINI_WEBHOOK_SPOLL=/tmp");
+
+		config_load(&cfg, env, env);
+		CHECK("an unknown variable in both is named once",
+		      cfg.problem_count == 2 &&
+		      strstr(cfg.problems[0].text, "SECERT") &&
+		      strstr(cfg.problems[1].text, "SPOLL"));
+		config_free(&cfg);
+		config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+				      "MAKINI_WEBHOOK_SECERT=x"),
+			    ENV("MAKINI_WEBHOOK_SECERT=y",
+				"MAKINI_WEBHOOK_SPOLL=/tmp"));
+		CHECK("and once when the request gives it another value",
+		      cfg.problem_count == 2 &&
+		      strstr(cfg.problems[0].text, "SECERT") &&
+		      strstr(cfg.problems[1].text, "SPOLL"));
+		config_free(&cfg);
+	}
+
 	CHECK("max body 1", usable(ENV("MAKINI_WEBHOOK_SECRET=s",
 				       "MAKINI_WEBHOOK_MAX_BODY=1"), NULL));
 	CHECK("max body 0", !usable(ENV("MAKINI_WEBHOOK_SECRET=s",

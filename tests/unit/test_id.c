@@ -1,4 +1,5 @@
 /* Event ids: shape, order, uniqueness within and across processes. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -37,6 +38,69 @@ shaped(const char *id, const char *action)
 		}
 	}
 	return 1;
+}
+
+/*
+ * Counts id.c's fork handler registrations: this definition is linked in
+ * place of glibc's pthread_atfork wrapper (libc_nonshared.a), and passes
+ * each on to glibc as that wrapper does.
+ */
+extern void *__dso_handle;
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void),
+			     void *);
+static int atfork_calls;
+
+int
+pthread_atfork(void (*prepare)(void), void (*parent)(void),
+	       void (*child)(void))
+{
+	atfork_calls++;
+	return __register_atfork(prepare, parent, child, __dso_handle);
+}
+
+/*
+ * A child and a grandchild each make an id, which draws their own random
+ * part. Returns the registrations the grandchild ended with, or -1, and
+ * whether the three random parts differ in *distinct.
+ */
+static int
+registrations_in_grandchild(int *distinct)
+{
+	char ids[3][ID_LEN_MAX + 1];
+	int pipefd[2], status;
+	pid_t pid;
+
+	id_make(ids[0], sizeof(ids[0]), "updated");
+	if (pipe(pipefd) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		pid_t grandchild;
+
+		id_make(ids[1], sizeof(ids[1]), "updated");
+		grandchild = fork();
+		if (grandchild == 0) {
+			id_make(ids[2], sizeof(ids[2]), "updated");
+			if (write(pipefd[1], ids, sizeof(ids)) != sizeof(ids))
+				_exit(255);
+			_exit(atfork_calls);
+		}
+		if (grandchild < 0 || waitpid(grandchild, &status, 0) < 0 ||
+		    !WIFEXITED(status))
+			_exit(255);
+		_exit(WEXITSTATUS(status));
+	}
+	close(pipefd[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    read(pipefd[0], ids, sizeof(ids)) != sizeof(ids)) {
+		close(pipefd[0]);
+		return -1;
+	}
+	close(pipefd[0]);
+	*distinct = strncmp(ids[0] + 24, ids[1] + 24, 16) != 0 &&
+		    strncmp(ids[1] + 24, ids[2] + 24, 16) != 0 &&
+		    strncmp(ids[0] + 24, ids[2] + 24, 16) != 0;
+	return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
 }
 
 static int
@@ -113,5 +177,11 @@ main(void)
 	strftime(after, sizeof(after), "%Y%m%dT%H%M%S", gmtime_r(&t1, &tm));
 	CHECK("UTC time in id", strncmp(id, before, 15) == 0 ||
 					strncmp(id, after, 15) == 0);
+
+	int distinct = 0;
+
+	CHECK("the fork handler is registered once, not again in children",
+	      atfork_calls == 1 && registrations_in_grandchild(&distinct) == 1);
+	CHECK("a grandchild draws its own random part too", distinct);
 	return unit_report();
 }
