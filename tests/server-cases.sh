@@ -149,12 +149,15 @@ sc_slow_clients() {
 
 # sc_log_prefix SERVER VIA: what stands before "makini-webhook: " on a
 # request's log line, as an extended regular expression. lighttpd stamps
-# the lines of the FastCGI stream; every other setup leaves them as the
-# receiver wrote them.
+# the lines of the FastCGI stream, and the receiver its lines in a file
+# MAKINI_WEBHOOK_LOG names (nginx with fcgiwrap); every other setup leaves
+# them as the receiver wrote them.
 sc_log_prefix() {
 	case $1-$2 in
 	lighttpd-fastcgi)
 		printf '%s' '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}: \(mod_fastcgi\.c\.[0-9]+\) FastCGI-stderr:' ;;
+	nginx-cgi)
+		printf '%s' '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[[0-9]+\] ' ;;
 	esac
 }
 
@@ -417,7 +420,7 @@ sc_leftovers() {
 		{ pid = $1; args = $0; sub(/^ *[0-9]+ /, "", args); split(args, a, " ") }
 		old[pid] { next }
 		index(args, bin) == 1 || index(args, dir) == 1 ||
-		(a[1] ~ /(lighttpd|apache2|spawn-fcgi)$/ && index(args, dir)) {
+		(a[1] ~ /(lighttpd|apache2|spawn-fcgi|nginx:|caddy)$/ && index(args, dir)) {
 			print pid " " args; found = 1
 		}
 		END { exit !found }'

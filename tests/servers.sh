@@ -2,8 +2,10 @@
 # server tests, `make run` and the benchmark. Sourced; POSIX sh.
 #
 #	server_start SERVER VIA PORT DIR
-#		SERVER is lighttpd or apache; VIA is fastcgi or cgi for
-#		lighttpd, fcgid, proxy, systemd or cgi for Apache. Fills in
+#		SERVER is lighttpd, apache or nginx; VIA is fastcgi or cgi
+#		for lighttpd, fcgid, proxy, systemd or cgi for Apache,
+#		fastcgi (to the spawn-fcgi script's receivers) or cgi
+#		(through fcgiwrap) for nginx. Fills in
 #		the shipped
 #		configuration for paths and the port, writes a minimal main
 #		configuration around it in DIR, starts the server on
@@ -40,6 +42,8 @@
 #	SV_APACHE_LOGLEVEL	Apache's LogLevel (warn)
 #	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
 #			run as root, it is handed to www-data)
+#	SV_REAL_IP=1	uncomment the shipped lines that restore the client's
+#			address from X-Forwarded-For sent by 127.0.0.1 (nginx)
 #
 # Run as root, both servers run the receiver as www-data, as Debian's
 # packages do (Apache refuses to run it as root), and the spool, the secret
@@ -89,6 +93,7 @@ sv_fill() {
 	    -e "s|/var/spool/makini-webhook|$(sv_sed_escape "$SV_SPOOL")|g" \
 	    -e "s|/run/makini-webhook|$(sv_sed_escape "$sv_run")|g" \
 	    -e "s|/run/lighttpd|$(sv_sed_escape "$sv_run")|g" \
+	    -e "s|/run/fcgiwrap.socket|$(sv_sed_escape "$sv_run/fcgiwrap.socket")|g" \
 	    -e "s|/var/log/lighttpd|$(sv_sed_escape "$sv_dir/log")|g" \
 	    -e "s|/var/log/makini-webhook|$(sv_sed_escape "$sv_dir/log/makini-webhook")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
@@ -263,6 +268,101 @@ sv_apache_conf() {
 	esac
 }
 
+# sv_nginx_pass FILE: after the line setting MAKINI_WEBHOOK_LOG, one
+# fastcgi_param line per SV_PASS variable, with its value from our
+# environment (nginx passes no environment to FastCGI parameters).
+sv_nginx_pass() {
+	[ -n "${SV_PASS:-}" ] || return 0
+	for sv_name in $SV_PASS; do
+		eval "sv_value=\${$sv_name:-}"
+		printf '%s\n' "$sv_value" | grep -q '["\\$;]' && {
+			echo "nginx: $sv_name: a value with \", \\, \$ or ;" >&2
+			return 1
+		}
+		printf '\tfastcgi_param %s "%s";\n' "$sv_name" "$sv_value"
+	done >"$1.pass" &&
+	sed "/^[^#]*fastcgi_param MAKINI_WEBHOOK_LOG /r $1.pass" "$1" \
+		>"$1.new" && mv "$1.new" "$1" && rm -f "$1.pass"
+}
+
+sv_nginx_conf() {
+	sv_via=$1 sv_port=$2 sv_dir=$3
+	sv_run=$(cat "$sv_dir/rundir")
+	case $sv_via in
+	fastcgi) sv_file=makini-webhook-fastcgi.conf ;;
+	cgi|fcgiwrap) sv_file=makini-webhook-fcgiwrap.conf ;;
+	*) echo "nginx: no setup '$sv_via' (fastcgi, cgi)" >&2; return 1 ;;
+	esac
+	sv_fill "$SV_SRCDIR/nginx/$sv_file" \
+		"$sv_dir/conf/makini-webhook.conf" "$sv_dir" &&
+	sv_nginx_pass "$sv_dir/conf/makini-webhook.conf" || return 1
+	if [ "${SV_REAL_IP:-0}" = 1 ]; then
+		sed 's/^\([[:space:]]*\)#\(set_real_ip_from\|real_ip_header\)/\1\2/' \
+			"$sv_dir/conf/makini-webhook.conf" >"$sv_dir/conf/new" &&
+		mv "$sv_dir/conf/new" "$sv_dir/conf/makini-webhook.conf"
+	fi
+	# The shipped file includes Debian's fastcgi_params, which nginx
+	# looks for beside its main configuration.
+	cp /etc/nginx/fastcgi_params "$sv_dir/conf/" || return 1
+	{
+		echo "# Written by tests/servers.sh around the shipped file."
+		echo "daemon off;"
+		echo "worker_processes 2;"
+		echo "pid $sv_run/nginx.pid;"
+		echo "error_log $sv_dir/log/error.log;"
+		if [ "$(id -u)" = 0 ]; then
+			echo "user www-data www-data;"
+		fi
+		echo "events { worker_connections 512; }"
+		echo "http {"
+		echo "	include /etc/nginx/mime.types;"
+		echo "	default_type application/octet-stream;"
+		echo "	access_log $sv_dir/log/access.log;"
+		for t in client_body fastcgi proxy uwsgi scgi; do
+			echo "	${t}_temp_path $sv_dir/tmp/$t;"
+		done
+		echo "	server {"
+		echo "		listen 127.0.0.1:$sv_port;"
+		echo "		root $sv_dir/htdocs;"
+		echo "		include $sv_dir/conf/makini-webhook.conf;"
+		echo "	}"
+		echo "}"
+	} >"$sv_dir/conf/nginx.conf"
+	chmod 1777 "$sv_dir/tmp"
+	case $sv_via in
+	fastcgi)
+		sv_fill "$SV_SRCDIR/apache/env.example" "$sv_dir/conf/env" \
+			"$sv_dir" &&
+		sv_fill "$SV_SRCDIR/apache/makini-webhook-spawn-fcgi" \
+			"$sv_dir/conf/makini-webhook-spawn-fcgi" "$sv_dir" ;;
+	esac
+}
+
+# Starts fcgiwrap as Debian's fcgiwrap.socket and .service do: the socket
+# (mode 0660, www-data's) as its standard input, run as www-data, with -f.
+sv_fcgiwrap_backend() {
+	sv_dir=$1
+	sv_listen=$(cat "$sv_dir/rundir")/fcgiwrap.socket
+	set -- -n -s "$sv_listen" -M 0660
+	if [ "$(id -u)" = 0 ]; then
+		set -- "$@" -u www-data -g www-data -U www-data -G www-data
+	fi
+	rm -f "$sv_listen"
+	spawn-fcgi "$@" -- /usr/sbin/fcgiwrap -f </dev/null \
+		>"$sv_dir/log/fcgiwrap.log" 2>&1 &
+	echo $! >>"$sv_dir/pids"
+	sv_tries=50
+	until [ -S "$sv_listen" ]; do
+		if ! sv_alive "$(tail -n 1 "$sv_dir/pids")" || [ $sv_tries = 0 ]
+		then
+			echo "fcgiwrap did not open $sv_listen" >&2
+			return 1
+		fi
+		sleep 0.1
+		sv_tries=$((sv_tries - 1))
+	done
+}
+
 # sv_unit_value FILE KEY: the last value of KEY= in a systemd unit.
 sv_unit_value() {
 	sed -n "s/^$2=//p" "$1" | tail -n 1
@@ -319,7 +419,7 @@ server_url() {
 
 server_request_log() {
 	case $1-$2 in
-	lighttpd-cgi | apache-proxy) echo "$3/log/makini-webhook.log" ;;
+	lighttpd-cgi | apache-proxy | nginx-*) echo "$3/log/makini-webhook.log" ;;
 	apache-systemd) echo "$3/log/service.log" ;;
 	*) echo "$3/log/error.log" ;;
 	esac
@@ -451,8 +551,33 @@ server_start() {
 			</dev/null >"$sv_dir/log/stderr.log" 2>&1 &
 		echo $! >>"$sv_dir/pids"
 		;;
+	nginx)
+		sv_nginx_conf "$sv_via" "$sv_port" "$sv_dir" &&
+		sv_share_paths "$sv_dir" &&
+		nginx -t -q -e "$sv_dir/log/error.log" -c "$sv_dir/conf/nginx.conf" \
+			>"$sv_dir/log/configtest.log" 2>&1 || {
+			cat "$sv_dir/log/configtest.log" "$sv_dir/log/error.log" \
+				2>/dev/null >&2
+			server_stop "$sv_dir"
+			return 1
+		}
+		case $sv_via in
+		fastcgi)
+			sh "$sv_dir/conf/makini-webhook-spawn-fcgi" \
+				>"$sv_dir/log/spawn-fcgi.log" 2>&1 ;;
+		*)
+			sv_fcgiwrap_backend "$sv_dir" ;;
+		esac || {
+			server_logs "$sv_dir" >&2
+			server_stop "$sv_dir"
+			return 1
+		}
+		nginx -e "$sv_dir/log/error.log" -c "$sv_dir/conf/nginx.conf" \
+			</dev/null >"$sv_dir/log/stderr.log" 2>&1 &
+		echo $! >>"$sv_dir/pids"
+		;;
 	*)
-		echo "no server '$sv_server' (lighttpd, apache)" >&2
+		echo "no server '$sv_server' (lighttpd, apache, nginx)" >&2
 		return 1
 		;;
 	esac

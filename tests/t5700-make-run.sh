@@ -44,7 +44,8 @@ run_stop() {
 	! ps -eo args= | grep -F "$TRASH/$1/" | grep -v grep
 }
 
-for name in demo given cgi apache-fcgid apache-proxy apache-systemd twice; do
+for name in demo given cgi apache-fcgid apache-proxy apache-systemd twice \
+	nginx-fastcgi nginx-cgi; do
 	test_at_exit "kill -TERM \$(cat $name.pid 2>/dev/null) 2>/dev/null"
 done
 # What a run.sh cut short would leave behind.
@@ -160,5 +161,13 @@ if command -v multiwatch >/dev/null; then
 		given apache-systemd apache systemd
 	'
 fi
+
+test_expect_success 'nginx FastCGI: given variables reach the receiver' '
+	given nginx-fastcgi nginx fastcgi
+'
+
+test_expect_success 'nginx + fcgiwrap: given variables reach the receiver' '
+	given nginx-cgi nginx cgi
+'
 
 test_done

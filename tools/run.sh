@@ -2,13 +2,15 @@
 # make run: serves the receiver through a real web server, in the
 # foreground, until SIGINT or SIGTERM stops everything it started.
 #
-#	SERVER=lighttpd|apache	the server (lighttpd)
+#	SERVER=lighttpd|apache|nginx	the server (lighttpd)
 #	VIA=fastcgi|cgi|proxy|systemd
 #				the setup: the server's FastCGI one by
-#				default (mod_fastcgi, mod_fcgid); proxy is
+#				default (mod_fastcgi, mod_fcgid, nginx to the
+#				spawn-fcgi script's receivers); proxy is
 #				Apache's mod_proxy_fcgi to a spawn-fcgi socket,
 #				systemd the same to the shipped systemd units'
-#				service, started as systemd would
+#				service, started as systemd would; cgi under
+#				nginx goes through fcgiwrap
 #	PORT=N			the port on 127.0.0.1 (8080)
 #
 # The state lives in ./var (RUN_STATE=dir moves it): the demo secret
@@ -26,14 +28,19 @@ PORT=${PORT:-8080}
 case $SERVER in
 lighttpd) VIA=${VIA:-fastcgi} ;;
 apache) VIA=${VIA:-fcgid} ;;
-*) echo "make run: SERVER is lighttpd or apache, not '$SERVER'" >&2; exit 2 ;;
+nginx) VIA=${VIA:-fastcgi} ;;
+*) echo "make run: SERVER is lighttpd, apache or nginx, not '$SERVER'" >&2
+   exit 2 ;;
 esac
 case $SERVER/$VIA in
 lighttpd/fastcgi|lighttpd/cgi) ;;
 apache/fcgid|apache/fastcgi|apache/proxy|apache/systemd|apache/cgi) ;;
+nginx/fastcgi|nginx/cgi) ;;
 *) echo "make run: VIA for $SERVER is one of" \
-	"$([ "$SERVER" = lighttpd ] && echo 'fastcgi, cgi' ||
-		echo 'fcgid (or fastcgi), proxy, systemd, cgi'), not '$VIA'" >&2
+	"$(case $SERVER in
+	   apache) echo 'fcgid (or fastcgi), proxy, systemd, cgi' ;;
+	   *) echo 'fastcgi, cgi' ;;
+	   esac), not '$VIA'" >&2
    exit 2 ;;
 esac
 case $PORT in
@@ -130,6 +137,8 @@ apache/proxy) how="Apache + mod_proxy_fcgi + spawn-fcgi" ;;
 apache/systemd) how="Apache + mod_proxy_fcgi + the systemd units' service" ;;
 apache/cgi) how="Apache + mod_cgid" ;;
 apache/*) how="Apache + mod_fcgid" ;;
+nginx/fastcgi) how="nginx + FastCGI to spawn-fcgi" ;;
+nginx/cgi) how="nginx + fcgiwrap" ;;
 esac
 cat <<EOF
 makini-webhook: serving $url
