@@ -60,9 +60,9 @@ run_hook(const struct request *req, const struct config *cfg,
 {
 	/* Static: rep->detail points here until the caller has logged it. */
 	static char why[256];
-	char path[4096], key[DELIVERY_KEY_LEN + 1];
+	char path[4096];
 	struct hook_call call = {
-		.event = ev, .id = ev->id, .attempt = 1, .delivery_key = key,
+		.event = ev, .id = ev->id, .attempt = 1,
 		.timeout = cfg->hook_timeout, .env_names = cfg->hook_env_names,
 		.env_first = req->env, .env_second = env_process(),
 	};
@@ -79,7 +79,6 @@ run_hook(const struct request *req, const struct config *cfg,
 		rep->detail = "no hook";
 		return;
 	}
-	sig_delivery_key(req->body, req->body_len, key);
 	input = hook_input_from_memory(req->body, req->body_len);
 	if (input < 0) {
 		reply_set(rep, STATUS_UNAVAILABLE, "cannot run hook");

@@ -17,11 +17,9 @@ enum hook_result {
 /* What a hook is told about its event, through its environment. */
 struct hook_call {
 	const struct event *event;
-	const char *id;
+	const char *id; /* also MAKINI_DELIVERY_KEY: see hook_env.c */
 	unsigned attempt;
 	const char *event_file; /* queue mode: the spooled file, else NULL */
-	/* Hex SHA-256 of the body: the same for every delivery of it. */
-	const char *delivery_key;
 	/*
 	 * Called about every heartbeat_ms while the hook runs, when set. A
 	 * return below 0 means the event is no longer ours: the hook is

@@ -95,8 +95,15 @@ hook_env_build(const struct hook_call *call, char **envp)
 	env_add(envp, &n, "MAKINI_ATTEMPT", attempt);
 	if (call->event_file)
 		env_add(envp, &n, "MAKINI_EVENT_FILE", call->event_file);
-	if (call->delivery_key)
-		env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->delivery_key);
+	/*
+	 * The key names one stored event (in hook mode, one request), and so
+	 * is its id: the same on every run of it, retries, reruns after a
+	 * crash and takeovers by another host included. It is not a hash of
+	 * the body: Makini's payload holds only record ids, so two real
+	 * changes of one record arrive as the same bytes, and a hook that
+	 * folded equal bytes would drop the second change.
+	 */
+	env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->id);
 
 	for (const char *const *names = call->env_names; *names; names++) {
 		const char *name = *names;

@@ -18,7 +18,6 @@
 #include "hook.h"
 #include "id.h"
 #include "log.h"
-#include "sig.h"
 #include "slot.h"
 #include "spool.h"
 
@@ -177,16 +176,14 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	    const char *hook, const struct state *st)
 {
 	const struct config *cfg = r->cfg;
-	char file[PATH_MAX], key[DELIVERY_KEY_LEN + 1], why[256];
+	char file[PATH_MAX], why[256];
 	enum hook_result result;
 	int fd;
 
 	fd = spool_open_regular(c->t->new, c->name);
-	if (fd < 0 || sig_delivery_key_fd(fd, key) < 0) {
+	if (fd < 0) {
 		snprintf(why, sizeof(why), "cannot read the event: %s",
 			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
 				      why);
 	}
@@ -199,7 +196,7 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	}
 	struct hook_call call = {
 		.event = ev, .id = c->id, .attempt = st->attempts + 1,
-		.event_file = file, .delivery_key = key,
+		.event_file = file,
 		.timeout = cfg->hook_timeout,
 		.env_names = cfg->hook_env_names,
 		.env_first = r->env_first, .env_second = r->env_second,
@@ -442,6 +439,24 @@ by_id(const void *a, const void *b)
 		      ((const struct pending *)b)->id);
 }
 
+/*
+ * Leaves each id once in the sorted items, returning their new count. A
+ * dead claim returned to new/<id>.json while readdir walks new/ may be
+ * listed again under that name (POSIX leaves it open whether an entry made
+ * during the walk is returned), and a second run of it would only find it
+ * gone. Ids are unique across types, so equal ids are the same event.
+ */
+static size_t
+drop_repeats(struct pending *items, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || strcmp(items[kept - 1].id, items[i].id) != 0)
+			items[kept++] = items[i];
+	return kept;
+}
+
 static void
 count(struct drain_counts *c, enum queue_outcome outcome)
 {
@@ -481,6 +496,7 @@ queue_drain(const struct config *cfg, const char *type,
 	}
 	if (l.n > 1)
 		qsort(l.items, l.n, sizeof(*l.items), by_id);
+	l.n = drop_repeats(l.items, l.n);
 	for (size_t i = 0; i < l.n; i++) {
 		/* Opened anew for each event: a type may be swapped. */
 		if (spool_type_open(cfg->spool, l.items[i].type, 1, &t) < 0) {

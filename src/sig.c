@@ -1,6 +1,6 @@
 /*
  * Signatures: the header decoded, HMAC-SHA256 through libgcrypt compared
- * in constant time, and the delivery key.
+ * in constant time.
  */
 #include "sig.h"
 
@@ -198,43 +198,4 @@ secret_clear(struct secret *secret)
 		free(secret->bytes);
 	}
 	memset(secret, 0, sizeof(*secret));
-}
-
-void
-sig_delivery_key(const void *data, size_t len, char out[DELIVERY_KEY_LEN + 1])
-{
-	unsigned char digest[SIG_LEN];
-
-	gcry_md_hash_buffer(GCRY_MD_SHA256, digest, data, len);
-	sig_to_hex(digest, out);
-}
-
-int
-sig_delivery_key_fd(int fd, char out[DELIVERY_KEY_LEN + 1])
-{
-	unsigned char buf[65536];
-	gcry_md_hd_t md;
-	off_t offset = 0;
-	ssize_t n;
-
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	while ((n = pread(fd, buf, sizeof(buf), offset)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			gcry_md_close(md);
-			errno = saved;
-			return -1;
-		}
-		gcry_md_write(md, buf, (size_t)n);
-		offset += n;
-	}
-	sig_to_hex(gcry_md_read(md, GCRY_MD_SHA256), out);
-	gcry_md_close(md);
-	return 0;
 }

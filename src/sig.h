@@ -45,17 +45,6 @@ int sig_hmac(const void *key, size_t key_len, const void *data, size_t len,
 /* Formats a signature as 64 lower-case hex digits plus a NUL. */
 void sig_to_hex(const unsigned char sig[SIG_LEN], char out[2 * SIG_LEN + 1]);
 
-/*
- * The delivery key of a body: its SHA-256 as 64 lower-case hex digits plus
- * a NUL, the same for every delivery of the same bytes. The _fd form reads
- * the whole file fd from offset 0 (it uses pread, so fd's offset stays).
- * Returns 0, or -1 with errno set.
- */
-#define DELIVERY_KEY_LEN (2 * SIG_LEN)
-void sig_delivery_key(const void *data, size_t len,
-		      char out[DELIVERY_KEY_LEN + 1]);
-int sig_delivery_key_fd(int fd, char out[DELIVERY_KEY_LEN + 1]);
-
 /* Wipes and frees the secret's bytes and closes its MAC context. */
 void secret_clear(struct secret *secret);
 

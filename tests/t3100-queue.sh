@@ -46,13 +46,23 @@ test_expect_success 'drain runs it from its claim in new/ and moves it to cur/' 
 	grep -q "queue $id: done, moved to cur/" drain.err
 '
 
-test_expect_success 'the delivery key is the SHA-256 of the body, the same for a repeat' '
+test_expect_success 'the delivery key names the stored event: equal bytes stored twice, two keys' '
 	queue_fresh && work_orders_hook &&
-	cgi_post event.json && drain && cp seen/key key1 &&
-	cgi_post event.json && drain && cp seen/key key2 &&
-	sha256sum <event.json | cut -d" " -f1 >expect &&
-	test_cmp expect key1 && test_cmp expect key2 &&
+	cgi_post event.json && id1=$(answer_id) && drain && cp seen/key key1 &&
+	cgi_post event.json && id2=$(answer_id) && drain && cp seen/key key2 &&
+	[ "$id1" != "$id2" ] &&
+	echo "$id1" >expect && test_cmp expect key1 &&
+	echo "$id2" >expect && test_cmp expect key2 &&
 	[ "$(wc -l <seen/runs)" = 2 ]
+'
+
+test_expect_success 'the delivery key is the same on every attempt of one stored event' '
+	queue_fresh && work_orders_hook && touch seen/fail-1 &&
+	cgi_post event.json && id=$(answer_id) &&
+	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && cp seen/key key1 &&
+	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && cp seen/key key2 &&
+	echo "$id" >expect && test_cmp expect key1 && test_cmp expect key2 &&
+	printf "%s 1\n%s 2\n" "$id" "$id" >expect && test_cmp expect seen/runs
 '
 
 test_expect_success 'a hook that fails twice is retried, then the event is done' '

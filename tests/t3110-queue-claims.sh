@@ -98,4 +98,27 @@ test_expect_success 'a claim planted with an old time and no runner is returned,
 	[ -f "spool/materials/cur/$id.json" ] && [ -z "$(ls -A spool/materials/new)" ]
 '
 
+# More entries than one getdents call returns (glibc reads 32 KiB at a
+# time), so that claims returned to new/<id>.json during the walk can be
+# listed again under that name, which the pass must not run twice.
+test_expect_success 'returned claims mixed with pending events: one pass runs each id once' '
+	queue_fresh && : >drain.out && : >drain.err &&
+	make_events 1 materials && id=$(only_id spool/materials/new) &&
+	python3 - "$id" spool/materials/new <<-\EOF &&
+	import os, sys
+	first, new = sys.argv[1], sys.argv[2]
+	body = open(os.path.join(new, first + ".json"), "rb").read()
+	for i in range(4000):
+	    name = "20261206T040000.%06dZ-%016x-00000001-updated.json" % (i, i)
+	    if i % 2:
+	        name += ".claim.gone.1.00"
+	    with open(os.path.join(new, name), "wb") as f:
+	        f.write(body)
+	    os.utime(os.path.join(new, name), (0, 0))
+	EOF
+	drain && grep -q "^drain: 4001 done, .*, 0 running elsewhere, 2000 returned" drain.out &&
+	[ "$(ls spool/materials/cur | wc -l)" = 4001 ] &&
+	[ -z "$(ls -A spool/materials/new)" ]
+'
+
 test_done
