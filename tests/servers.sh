@@ -5,7 +5,8 @@
 #		SERVER is lighttpd, apache or nginx; VIA is fastcgi or cgi
 #		for lighttpd, fcgid, proxy, systemd or cgi for Apache,
 #		fastcgi (to the spawn-fcgi script's receivers) or cgi
-#		(through fcgiwrap) for nginx. Fills in
+#		(through fcgiwrap) for nginx; caddy has fastcgi alone (to
+#		the spawn-fcgi script's receivers). Fills in
 #		the shipped
 #		configuration for paths and the port, writes a minimal main
 #		configuration around it in DIR, starts the server on
@@ -338,6 +339,38 @@ sv_nginx_conf() {
 	esac
 }
 
+# The shipped Caddyfile with its site address made http://127.0.0.1:PORT
+# and its bind line uncommented, after global options that keep Caddy's
+# admin endpoint and state to this run.
+sv_caddy_conf() {
+	sv_via=$1 sv_port=$2 sv_dir=$3
+	case $sv_via in
+	fastcgi) ;;
+	*) echo "caddy: no setup '$sv_via' (fastcgi)" >&2; return 1 ;;
+	esac
+	sv_fill "$SV_SRCDIR/caddy/Caddyfile" "$sv_dir/conf/Caddyfile.shipped" \
+		"$sv_dir" || return 1
+	{
+		echo "# Written by tests/servers.sh around the shipped file."
+		echo "{"
+		echo "	admin off"
+		echo "	grace_period 1s"
+		echo "	storage file_system $sv_dir/caddy"
+		echo "}"
+		sed -e "s|^webhook\.example\.com {|http://127.0.0.1:$sv_port {|" \
+		    -e 's|^\([[:space:]]*\)#bind 127\.0\.0\.1$|\1bind 127.0.0.1|' \
+			"$sv_dir/conf/Caddyfile.shipped"
+	} >"$sv_dir/conf/Caddyfile"
+	grep -q "^http://127.0.0.1:$sv_port {" "$sv_dir/conf/Caddyfile" &&
+	grep -q "^[[:space:]]*bind 127.0.0.1$" "$sv_dir/conf/Caddyfile" || {
+		echo "caddy/Caddyfile: no site address or bind line to fill in" >&2
+		return 1
+	}
+	sv_fill "$SV_SRCDIR/apache/env.example" "$sv_dir/conf/env" "$sv_dir" &&
+	sv_fill "$SV_SRCDIR/apache/makini-webhook-spawn-fcgi" \
+		"$sv_dir/conf/makini-webhook-spawn-fcgi" "$sv_dir"
+}
+
 # Starts fcgiwrap as Debian's fcgiwrap.socket and .service do: the socket
 # (mode 0660, www-data's) as its standard input, run as www-data, with -f.
 sv_fcgiwrap_backend() {
@@ -419,7 +452,8 @@ server_url() {
 
 server_request_log() {
 	case $1-$2 in
-	lighttpd-cgi | apache-proxy | nginx-*) echo "$3/log/makini-webhook.log" ;;
+	lighttpd-cgi | apache-proxy | nginx-* | caddy-*)
+		echo "$3/log/makini-webhook.log" ;;
 	apache-systemd) echo "$3/log/service.log" ;;
 	*) echo "$3/log/error.log" ;;
 	esac
@@ -462,6 +496,13 @@ sv_listens() {
 			grep -q "socket:\[$sv_inode\]" && return 0
 	done
 	return 1
+}
+
+# Succeeds when something listens on TCP port $1, on any address.
+sv_port_taken() {
+	awk -v port=":$(printf '%04X' "$1")" '
+		$4 == "0A" && substr($2, length($2) - 4) == port { found = 1 }
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # Succeeds once process $2 listens on 127.0.0.1:$1 and the port answers
@@ -576,8 +617,37 @@ server_start() {
 			</dev/null >"$sv_dir/log/stderr.log" 2>&1 &
 		echo $! >>"$sv_dir/pids"
 		;;
+	caddy)
+		# Caddy opens its listeners with SO_REUSEPORT: started on a
+		# port another server holds, it shares it rather than fail.
+		if sv_port_taken "$sv_port"; then
+			echo "caddy: 127.0.0.1:$sv_port: Address already in use" >&2
+			server_stop "$sv_dir"
+			return 1
+		fi
+		sv_caddy_conf "$sv_via" "$sv_port" "$sv_dir" &&
+		sv_share_paths "$sv_dir" &&
+		XDG_DATA_HOME=$sv_dir/caddy XDG_CONFIG_HOME=$sv_dir/caddy \
+		caddy validate --adapter caddyfile \
+			--config "$sv_dir/conf/Caddyfile" \
+			>"$sv_dir/log/configtest.log" 2>&1 || {
+			cat "$sv_dir/log/configtest.log" 2>/dev/null >&2
+			server_stop "$sv_dir"
+			return 1
+		}
+		sh "$sv_dir/conf/makini-webhook-spawn-fcgi" \
+			>"$sv_dir/log/spawn-fcgi.log" 2>&1 || {
+			server_logs "$sv_dir" >&2
+			server_stop "$sv_dir"
+			return 1
+		}
+		XDG_DATA_HOME=$sv_dir/caddy XDG_CONFIG_HOME=$sv_dir/caddy \
+		caddy run --adapter caddyfile --config "$sv_dir/conf/Caddyfile" \
+			</dev/null >"$sv_dir/log/caddy.log" 2>&1 &
+		echo $! >>"$sv_dir/pids"
+		;;
 	*)
-		echo "no server '$sv_server' (lighttpd, apache, nginx)" >&2
+		echo "no server '$sv_server' (lighttpd, apache, nginx, caddy)" >&2
 		return 1
 		;;
 	esac

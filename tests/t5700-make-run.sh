@@ -45,7 +45,7 @@ run_stop() {
 }
 
 for name in demo given cgi apache-fcgid apache-proxy apache-systemd twice \
-	nginx-fastcgi nginx-cgi; do
+	nginx-fastcgi nginx-cgi caddy; do
 	test_at_exit "kill -TERM \$(cat $name.pid 2>/dev/null) 2>/dev/null"
 done
 # What a run.sh cut short would leave behind.
@@ -168,6 +168,10 @@ test_expect_success 'nginx FastCGI: given variables reach the receiver' '
 
 test_expect_success 'nginx + fcgiwrap: given variables reach the receiver' '
 	given nginx-cgi nginx cgi
+'
+
+test_expect_success 'Caddy: given variables reach the receiver' '
+	given caddy caddy fastcgi
 '
 
 test_done

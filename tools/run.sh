@@ -2,7 +2,7 @@
 # make run: serves the receiver through a real web server, in the
 # foreground, until SIGINT or SIGTERM stops everything it started.
 #
-#	SERVER=lighttpd|apache|nginx	the server (lighttpd)
+#	SERVER=lighttpd|apache|nginx|caddy	the server (lighttpd)
 #	VIA=fastcgi|cgi|proxy|systemd
 #				the setup: the server's FastCGI one by
 #				default (mod_fastcgi, mod_fcgid, nginx to the
@@ -10,7 +10,8 @@
 #				Apache's mod_proxy_fcgi to a spawn-fcgi socket,
 #				systemd the same to the shipped systemd units'
 #				service, started as systemd would; cgi under
-#				nginx goes through fcgiwrap
+#				nginx goes through fcgiwrap; caddy has
+#				fastcgi alone (to spawn-fcgi)
 #	PORT=N			the port on 127.0.0.1 (8080)
 #
 # The state lives in ./var (RUN_STATE=dir moves it): the demo secret
@@ -28,17 +29,18 @@ PORT=${PORT:-8080}
 case $SERVER in
 lighttpd) VIA=${VIA:-fastcgi} ;;
 apache) VIA=${VIA:-fcgid} ;;
-nginx) VIA=${VIA:-fastcgi} ;;
-*) echo "make run: SERVER is lighttpd, apache or nginx, not '$SERVER'" >&2
+nginx|caddy) VIA=${VIA:-fastcgi} ;;
+*) echo "make run: SERVER is lighttpd, apache, nginx or caddy, not '$SERVER'" >&2
    exit 2 ;;
 esac
 case $SERVER/$VIA in
 lighttpd/fastcgi|lighttpd/cgi) ;;
 apache/fcgid|apache/fastcgi|apache/proxy|apache/systemd|apache/cgi) ;;
-nginx/fastcgi|nginx/cgi) ;;
+nginx/fastcgi|nginx/cgi|caddy/fastcgi) ;;
 *) echo "make run: VIA for $SERVER is one of" \
 	"$(case $SERVER in
 	   apache) echo 'fcgid (or fastcgi), proxy, systemd, cgi' ;;
+	   caddy) echo 'fastcgi' ;;
 	   *) echo 'fastcgi, cgi' ;;
 	   esac), not '$VIA'" >&2
    exit 2 ;;
@@ -139,6 +141,7 @@ apache/cgi) how="Apache + mod_cgid" ;;
 apache/*) how="Apache + mod_fcgid" ;;
 nginx/fastcgi) how="nginx + FastCGI to spawn-fcgi" ;;
 nginx/cgi) how="nginx + fcgiwrap" ;;
+caddy/fastcgi) how="Caddy + FastCGI to spawn-fcgi" ;;
 esac
 cat <<EOF
 makini-webhook: serving $url
