@@ -174,7 +174,9 @@ log_request(const struct request *req, const struct reply *rep,
 	if (us < 0)
 		us = 0;
 	text_init(&t, line, sizeof(line));
-	text_add(&t, req->remote_addr ? req->remote_addr : "-");
+	/* Empty when Caddy takes it from a header the request lacks. */
+	text_add(&t, req->remote_addr && *req->remote_addr ? req->remote_addr
+							     : "-");
 	text_add(&t, " ");
 	text_add_mem(&t, method, strnlen(method, 16));
 	text_add(&t, " ");

@@ -44,7 +44,8 @@
 #	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
 #			run as root, it is handed to www-data)
 #	SV_REAL_IP=1	uncomment the shipped lines that restore the client's
-#			address from X-Forwarded-For sent by 127.0.0.1 (nginx)
+#			address behind a proxy: from X-Forwarded-For sent by
+#			127.0.0.1 (nginx), from X-Real-IP (Caddy)
 #
 # Run as root, both servers run the receiver as www-data, as Debian's
 # packages do (Apache refuses to run it as root), and the spool, the secret
@@ -359,7 +360,12 @@ sv_caddy_conf() {
 		echo "}"
 		sed -e "s|^webhook\.example\.com {|http://127.0.0.1:$sv_port {|" \
 		    -e 's|^\([[:space:]]*\)#bind 127\.0\.0\.1$|\1bind 127.0.0.1|' \
-			"$sv_dir/conf/Caddyfile.shipped"
+			"$sv_dir/conf/Caddyfile.shipped" |
+		if [ "${SV_REAL_IP:-0}" = 1 ]; then
+			sed 's|^\([[:space:]]*\)#\(env REMOTE_ADDR \)|\1\2|'
+		else
+			cat
+		fi
 	} >"$sv_dir/conf/Caddyfile"
 	grep -q "^http://127.0.0.1:$sv_port {" "$sv_dir/conf/Caddyfile" &&
 	grep -q "^[[:space:]]*bind 127.0.0.1$" "$sv_dir/conf/Caddyfile" || {

@@ -61,5 +61,31 @@ test_expect_success 'a chunked body past max_size gets 413, nothing stored' '
 	test_cmp before after
 ' &&
 
+test_expect_success 'with the X-Real-IP line, ALLOW_FROM sees the forwarded address' '
+	server_stop "$SERVER_DIR" &&
+	MAKINI_WEBHOOK_ALLOW_FROM=192.0.2.0/24 SV_PASS=MAKINI_WEBHOOK_ALLOW_FROM \
+		SV_REAL_IP=1 server_start caddy fastcgi "$PORT" "$SERVER_DIR" &&
+	grep -x "				env REMOTE_ADDR {http.request.header.X-Real-IP}" \
+		"$SERVER_DIR/conf/Caddyfile" &&
+	sc_log_mark &&
+	sc_event forwarded >forwarded.json &&
+	sig=$(test_hmac_hex "$SECRET" forwarded.json) &&
+	sc_post "$URL" forwarded.json "$sig" -H "X-Real-IP: 192.0.2.7" &&
+	sc_expect_code 200 &&
+	id=$(sed -n "s/.*\"id\": *\"\([^\"]*\)\".*/\1/p" answer) &&
+	test_cmp forwarded.json "$SPOOL/assets/new/$id.json" &&
+	test_files_in "$SPOOL" >before &&
+	sc_post "$URL" forwarded.json "$sig" -H "X-Real-IP: 198.51.100.9" &&
+	sc_expect_code 403 &&
+	sc_post "$URL" forwarded.json "$sig" &&
+	sc_expect_code 403 &&
+	test_files_in "$SPOOL" >after &&
+	test_cmp before after &&
+	sc_log_expect \
+		"192\.0\.2\.7 POST assets\.updated 200 $(printf "%s" "$id" | sed "s/\./\\\\./g")" \
+		"198\.51\.100\.9 POST - 403 address not allowed" \
+		"- POST - 403 address not allowed"
+' &&
+
 server_cases_stop
 test_done
