@@ -426,6 +426,25 @@ sc_leftovers() {
 		END { exit !found }'
 }
 
+# sc_doc_excerpts DOC FILE...: every line of DOC's fenced blocks (```sh,
+# ```nginx, ```caddyfile) stands in one of the shipped FILEs, as a line of
+# its own or of a comment there, leading blanks and "#" aside: the
+# document quotes what the tests run.
+sc_doc_excerpts() {
+	sc_doc=$1
+	shift
+	awk '/^```(sh|nginx|caddyfile)$/ { on = 1; next } /^```/ { on = 0 }
+		on && NF' "$sc_doc" | sed 's/^[[:space:]#]*//' >excerpts &&
+	test -s excerpts &&
+	cat "$@" | sed 's/^[[:space:]#]*//' >shipped &&
+	while IFS= read -r sc_line; do
+		grep -qxF -- "$sc_line" shipped || {
+			echo "not in $*: $sc_line"
+			return 1
+		}
+	done <excerpts
+}
+
 # server_cases_stop: the last case; stopping leaves no process of the setup
 # behind (server, backends, receivers).
 server_cases_stop() {

@@ -42,5 +42,10 @@ test_expect_success 'with real_ip, ALLOW_FROM sees the forwarded address' '
 		"127\.0\.0\.1 POST - 403 address not allowed"
 ' &&
 
+test_expect_success 'docs/deploy-nginx.md quotes the shipped files' '
+	sc_doc_excerpts "$SRCDIR/docs/deploy-nginx.md" \
+		"$SRCDIR"/nginx/makini-webhook-*.conf
+' &&
+
 server_cases_stop
 test_done
