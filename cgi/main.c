@@ -24,7 +24,7 @@
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
-#include "spool.h"
+#include "spool_cache.h"
 #include "text.h"
 
 #define DISCARD_SECONDS 1

@@ -5,14 +5,16 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "claim.h"
+#include "event.h"
 #include "id.h"
 #include "log.h"
-#include "spool.h"
+#include "spool_type.h"
 
 /*
  * The time an id was received, from its leading UTC time; 0 when it does
@@ -61,31 +63,42 @@ count_events(int dir_fd, long *running, time_t *oldest)
 	return n;
 }
 
+/* One type's line of the status. */
+struct type_status {
+	char type[ENTITY_MAX + 1];
+	long pending, running, cur, failed;
+	time_t oldest; /* the oldest pending event's time, or 0 */
+};
+
+struct status_list {
+	struct type_status *items;
+	size_t n, cap;
+};
+
 static int
 add_type_status(const char *type, struct spool_type *t, void *ctx)
 {
-	struct json_object *types = ctx, *o;
-	time_t oldest = 0;
-	long running = 0, pending;
+	struct status_list *l = ctx;
+	struct type_status *ts;
 
 	if (!t)
 		return 0; /* logged: a link or a file where the type belongs */
-	o = json_object_new_object();
-	pending = count_events(t->new, &running, &oldest);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct type_status *grown = realloc(l->items,
+						    cap * sizeof(*grown));
 
-	json_object_object_add(o, "new", json_object_new_int64(pending));
-	json_object_object_add(o, "running", json_object_new_int64(running));
-	json_object_object_add(o, "cur", json_object_new_int64(
-		count_events(t->cur, NULL, NULL)));
-	json_object_object_add(o, "failed", json_object_new_int64(
-		count_events(t->failed, NULL, NULL)));
-	json_object_object_add(o, "oldest_pending",
-			       oldest ? json_object_new_int64(oldest) : NULL);
-	json_object_object_add(o, "oldest_pending_seconds",
-			       oldest ? json_object_new_int64(time(NULL) -
-							      oldest)
-				      : NULL);
-	json_object_object_add(types, type, o);
+		if (!grown)
+			return -1;
+		l->items = grown;
+		l->cap = cap;
+	}
+	ts = &l->items[l->n++];
+	memset(ts, 0, sizeof(*ts));
+	snprintf(ts->type, sizeof(ts->type), "%s", type);
+	ts->pending = count_events(t->new, &ts->running, &ts->oldest);
+	ts->cur = count_events(t->cur, NULL, NULL);
+	ts->failed = count_events(t->failed, NULL, NULL);
 	return 0;
 }
 
@@ -105,54 +118,82 @@ format_age(long long s, char *out, size_t size)
 		snprintf(out, size, "%llds", s);
 }
 
-static long long
-get_int(struct json_object *o, const char *key)
+/* {"types":{"<type>":{"new":N,...},...}}, built with json-c. */
+static void
+print_json(const struct status_list *l, time_t now, FILE *out)
 {
-	return (long long)json_object_get_int64(json_object_object_get(o, key));
-}
-
-int
-queue_status(const struct config *cfg, int json, FILE *out)
-{
+	struct json_object *root = json_object_new_object();
 	struct json_object *types = json_object_new_object();
 
-	if (spool_each_type(cfg->spool, 0, add_type_status, types) < 0) {
-		json_object_put(types);
-		return -1;
-	}
-	if (json) {
-		struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "types", types);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct type_status *ts = &l->items[i];
+		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(root, "types", types);
-		fprintf(out, "%s\n", json_object_to_json_string_ext(
-					     root, JSON_C_TO_STRING_PLAIN));
-		json_object_put(root);
-		return 0;
+		json_object_object_add(o, "new",
+				       json_object_new_int64(ts->pending));
+		json_object_object_add(o, "running",
+				       json_object_new_int64(ts->running));
+		json_object_object_add(o, "cur", json_object_new_int64(ts->cur));
+		json_object_object_add(o, "failed",
+				       json_object_new_int64(ts->failed));
+		json_object_object_add(o, "oldest_pending",
+				       ts->oldest ? json_object_new_int64(
+							    ts->oldest)
+						  : NULL);
+		json_object_object_add(o, "oldest_pending_seconds",
+				       ts->oldest ? json_object_new_int64(
+							    now - ts->oldest)
+						  : NULL);
+		json_object_object_add(types, ts->type, o);
 	}
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+}
+
+/* The table for people, from the counts themselves. */
+static void
+print_table(const struct status_list *l, time_t now, FILE *out)
+{
 	fprintf(out, "%-24s %8s %8s %8s %8s  %s\n", "type", "new", "running",
 		"cur", "failed", "oldest pending");
-	json_object_object_foreach(types, type, o) {
-		struct json_object *when = json_object_object_get(
-			o, "oldest_pending");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct type_status *ts = &l->items[i];
 		char text[96] = "-", age[32];
 
-		if (when) {
-			time_t t = (time_t)json_object_get_int64(when);
+		if (ts->oldest) {
 			struct tm tm;
 
-			gmtime_r(&t, &tm);
-			format_age(get_int(o, "oldest_pending_seconds"), age,
+			gmtime_r(&ts->oldest, &tm);
+			format_age((long long)(now - ts->oldest), age,
 				   sizeof(age));
 			snprintf(text, sizeof(text),
 				 "%04d-%02d-%02d %02d:%02d:%02dZ (%s ago)",
 				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 				 tm.tm_hour, tm.tm_min, tm.tm_sec, age);
 		}
-		fprintf(out, "%-24s %8lld %8lld %8lld %8lld  %s\n", type,
-			get_int(o, "new"), get_int(o, "running"),
-			get_int(o, "cur"), get_int(o, "failed"), text);
+		fprintf(out, "%-24s %8ld %8ld %8ld %8ld  %s\n", ts->type,
+			ts->pending, ts->running, ts->cur, ts->failed, text);
 	}
-	json_object_put(types);
+}
+
+int
+queue_status(const struct config *cfg, int json, FILE *out)
+{
+	struct status_list l = { NULL, 0, 0 };
+	time_t now;
+
+	if (spool_each_type(cfg->spool, 0, add_type_status, &l) < 0) {
+		free(l.items);
+		return -1;
+	}
+	now = time(NULL);
+	if (json)
+		print_json(&l, now, out);
+	else
+		print_table(&l, now, out);
+	free(l.items);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "env.h"
 #include "spool.h"
+#include "spool_type.h"
 
 #ifndef MAKINI_VERSION
 #define MAKINI_VERSION "unknown"

@@ -8,11 +8,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "spool_rename.h"
 
 void
 claim_host(char out[CLAIM_HOST_MAX + 1])
@@ -32,20 +32,17 @@ claim_host(char out[CLAIM_HOST_MAX + 1])
 static int
 claim_init(const struct spool_type *t, const char *id, struct claim *c)
 {
-	char host[CLAIM_HOST_MAX + 1];
-	unsigned char r[8];
+	char host[CLAIM_HOST_MAX + 1], random[SPOOL_RANDOM_HEX + 1];
 
 	memset(c, 0, sizeof(*c));
 	c->t = t;
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	snprintf(c->json, sizeof(c->json), "%s.json", id);
 	claim_host(host);
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (spool_random_hex(random) < 0)
 		return -1;
-	if (snprintf(c->name, sizeof(c->name),
-		     "%s" CLAIM_MARK "%s.%ld.%02x%02x%02x%02x%02x%02x%02x%02x",
-		     id, host, (long)getpid(), r[0], r[1], r[2], r[3], r[4],
-		     r[5], r[6], r[7]) >= (int)sizeof(c->name)) {
+	if (snprintf(c->name, sizeof(c->name), "%s" CLAIM_MARK "%s.%ld.%s", id,
+		     host, (long)getpid(), random) >= (int)sizeof(c->name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -133,21 +130,20 @@ claim_finish(struct claim *c, int to_dir)
 int
 claim_clock(const struct spool_type *t, struct timespec *now)
 {
-	char name[NAME_MAX + 1] = "";
-	unsigned char r[8];
+	char name[NAME_MAX + 1] = "", random[SPOOL_RANDOM_HEX + 1];
 	struct stat st;
 	int fd, rc;
 
 	/* Unnamed where it can be, so that a killed runner leaves nothing. */
-	fd = openat(t->tmp, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0640);
+	fd = openat(t->tmp, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC,
+		    SPOOL_FILE_MODE);
 	if (fd < 0) {
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		if (spool_random_hex(random) < 0)
 			return -1;
-		snprintf(name, sizeof(name),
-			 ".clock.%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1],
-			 r[2], r[3], r[4], r[5], r[6], r[7]);
+		snprintf(name, sizeof(name), ".clock.%s", random);
 		fd = openat(t->tmp, name, O_WRONLY | O_CREAT | O_EXCL |
-					    O_NOFOLLOW | O_CLOEXEC, 0640);
+					    O_NOFOLLOW | O_CLOEXEC,
+			    SPOOL_FILE_MODE);
 	}
 	if (fd < 0)
 		return -1;

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "id.h"
-#include "spool.h"
+#include "spool_type.h"
 
 /*
  * Claims on queued events, the maildir way. A runner claims pending event

@@ -21,7 +21,6 @@
 #include "admin.h"
 #include "queue.h"
 #include "sig.h"
-#include "spool.h"
 
 #ifndef MAKINI_VERSION
 #define MAKINI_VERSION "unknown"

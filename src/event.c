@@ -49,9 +49,22 @@ starts_hump(const char *s, size_t i, size_t len)
 	return is_upper(s[i - 1]) && i + 1 < len && is_lower(s[i + 1]);
 }
 
+int
+event_part_valid(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+
+	if (len == 0 || len > max || s[0] == '_')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower(s[i]) && !is_digit(s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
 /*
  * Normalises s[0..len) into out (at most max characters plus a NUL).
- * Returns 0 when the result matches [a-z0-9][a-z0-9_]{0,max-1}, else -1.
+ * Returns 0 when the result is a valid part (event_part_valid), else -1.
  */
 static int
 normalise_part(const char *s, size_t len, char *out, size_t max)
@@ -70,8 +83,6 @@ normalise_part(const char *s, size_t len, char *out, size_t max)
 			pending = 1;
 		if (is_upper(c))
 			c = (char)(c - 'A' + 'a');
-		if (!is_lower(c) && !is_digit(c))
-			return -1;
 		/* One "_" for any run of separators, none at either end. */
 		if (pending && n > 0) {
 			if (n == max)
@@ -84,7 +95,7 @@ normalise_part(const char *s, size_t len, char *out, size_t max)
 		out[n++] = c;
 	}
 	out[n] = '\0';
-	return n > 0 ? 0 : -1;
+	return event_part_valid(out, max) ? 0 : -1;
 }
 
 int

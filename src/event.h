@@ -36,4 +36,12 @@ enum status event_parse(const void *body, size_t len, struct event *ev,
  */
 int event_normalise(const char *raw, size_t len, struct event *ev);
 
+/*
+ * Whether s is a part of a name as event_normalise() makes them, at most
+ * max characters: [a-z0-9][a-z0-9_]{0,max-1}, safe as a file name. The
+ * one check of an event type: the spool's store and its walk over the
+ * types use it too.
+ */
+int event_part_valid(const char *s, size_t max);
+
 #endif

@@ -184,7 +184,7 @@ fail:
 		n = write(report[1], &e, sizeof(e));
 		_exit(n == (ssize_t)sizeof(e) ? 127 : 126);
 	}
-	close(report[1]);
+	close_saving_errno(report[1]); /* fork's errno is read below */
 	if (pid < 0) {
 		*err = errno;
 		close(report[0]);

@@ -1,7 +1,11 @@
-/* The one write loop: short writes and interruptions are retried. */
+/*
+ * The one write loop, where short writes and interruptions are retried,
+ * and the cleanups that keep errno.
+ */
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 int
@@ -21,4 +25,23 @@ write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+void
+close_saving_errno(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+}
+
+void
+unlink_saving_errno(int dir, const char *name)
+{
+	int saved = errno;
+
+	unlinkat(dir, name, 0);
+	errno = saved;
 }

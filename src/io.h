@@ -9,4 +9,12 @@
  */
 int write_all(int fd, const void *data, size_t len);
 
+/*
+ * For cleanup paths, which must not lose the errno of the failure they
+ * clean up after: close(fd), ignored when fd is -1, and unlinkat(dir,
+ * name, 0), each leaving errno as it was.
+ */
+void close_saving_errno(int fd);
+void unlink_saving_errno(int dir, const char *name);
+
 #endif

@@ -62,10 +62,7 @@ log_to_file(const char *dir, const char *name)
 	snprintf(file_name, sizeof(file_name), "%s", name);
 	file_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (file_dir < 0 || open_log_file() < 0) {
-		int saved = errno;
-
 		log_close_file();
-		errno = saved;
 		return -1;
 	}
 	return 0;
@@ -74,10 +71,8 @@ log_to_file(const char *dir, const char *name)
 void
 log_close_file(void)
 {
-	if (file_fd >= 0)
-		close(file_fd);
-	if (file_dir >= 0)
-		close(file_dir);
+	close_saving_errno(file_fd);
+	close_saving_errno(file_dir);
 	file_fd = file_dir = -1;
 }
 

@@ -19,7 +19,8 @@
 #include "id.h"
 #include "log.h"
 #include "slot.h"
-#include "spool.h"
+#include "spool_rename.h"
+#include "spool_type.h"
 
 #define BACKOFF_MAX 21600 /* seconds: retries at least every six hours */
 #define ERROR_MAX 200

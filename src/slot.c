@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "claim.h"
+#include "io.h"
 
 #define LOCKS_DIR ".locks"
 #define SLOT_WAIT_MS 20 /* between looks at the slots while all are taken */
@@ -54,16 +55,10 @@ slot_lock(const struct config *cfg, const char *what, unsigned n, int wait)
 	if (fd < 0 && !wait)
 		errno = EWOULDBLOCK;
 out:
-	{
-		int saved = errno;
-
-		while (i > 0)
-			if (fds[--i] != fd)
-				close(fds[i]);
-		if (dir >= 0)
-			close(dir);
-		close(root_fd);
-		errno = saved;
-	}
+	while (i > 0)
+		if (fds[--i] != fd)
+			close_saving_errno(fds[i]);
+	close_saving_errno(dir);
+	close_saving_errno(root_fd);
 	return fd;
 }
