@@ -18,8 +18,8 @@
 #include "check.h"
 #include "config.h"
 #include "log.h"
-#include "admin.h"
-#include "queue.h"
+#include "queue_admin.h"
+#include "queue_drain.h"
 #include "sig.h"
 
 #ifndef MAKINI_VERSION

@@ -12,7 +12,7 @@
 #include "hook.h"
 #include "hook_env.h"
 #include "id.h"
-#include "runner.h"
+#include "queue_runner.h"
 #include "sig.h"
 #include "spool.h"
 

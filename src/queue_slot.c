@@ -1,5 +1,5 @@
 /* Slots: at most N of something at once on one host, through flock. */
-#include "slot.h"
+#include "queue_slot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "claim.h"
 #include "io.h"
+#include "queue_claim.h"
 
 #define LOCKS_DIR ".locks"
 #define SLOT_WAIT_MS 20 /* between looks at the slots while all are taken */

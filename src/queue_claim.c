@@ -2,7 +2,7 @@
  * Claims on queued events, maildir style: taking one, its heartbeat,
  * and taking over a claim whose runner is gone, on one host or several.
  */
-#include "claim.h"
+#include "queue_claim.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-#ifndef MAKINI_CLAIM_H
-#define MAKINI_CLAIM_H
+#ifndef MAKINI_QUEUE_CLAIM_H
+#define MAKINI_QUEUE_CLAIM_H
 
 #include <limits.h>
 #include <time.h>

@@ -1,5 +1,5 @@
-#ifndef MAKINI_SLOT_H
-#define MAKINI_SLOT_H
+#ifndef MAKINI_QUEUE_SLOT_H
+#define MAKINI_QUEUE_SLOT_H
 
 #include "config.h"
 

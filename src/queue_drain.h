@@ -1,5 +1,5 @@
-#ifndef MAKINI_QUEUE_H
-#define MAKINI_QUEUE_H
+#ifndef MAKINI_QUEUE_DRAIN_H
+#define MAKINI_QUEUE_DRAIN_H
 
 #include "config.h"
 
@@ -7,14 +7,21 @@
  * Queue mode: events wait in SPOOL/<type>/new/<id>.json and their hooks run
  * from there, at least once each.
  *
- * A runner claims each event before its hook runs (claim.h), holds one of
- * HOOK_CONCURRENCY slots of the hook meanwhile (slot.h), and returns claims
- * whose runner died to the pending events. An event leaves new/ only after
- * its hook succeeded (to cur/) or failed for the last time (to failed/,
- * with <id>.error beside it). Between attempts new/<id>.state holds the
- * attempt count, the earliest time of the next attempt (exponential backoff
- * from RETRY_DELAY) and the last error. Every operation works relative to
- * the type's directory descriptors (spool_type_open), never by path.
+ * The queue's files: queue_drain.c runs the due events, one drain pass at
+ * a time (a drain verb, or a runner); queue_claim.c claims an event and
+ * keeps its claim fresh; queue_slot.c bounds hooks and runners per host;
+ * queue_runner.c starts the detached runner after an answer;
+ * queue_admin.c holds the operators' verbs: status, retry and replay.
+ *
+ * A drain pass claims each event before its hook runs (queue_claim.h),
+ * holds one of HOOK_CONCURRENCY slots of the hook meanwhile
+ * (queue_slot.h), and returns claims whose runner died to the pending
+ * events. An event leaves new/ only after its hook succeeded (to cur/) or
+ * failed for the last time (to failed/, with <id>.error beside it).
+ * Between attempts new/<id>.state holds the attempt count, the earliest
+ * time of the next attempt (exponential backoff from RETRY_DELAY) and the
+ * last error. Every operation works relative to the type's directory
+ * descriptors (spool_type_open), never by path.
  */
 
 enum queue_outcome {

@@ -1,5 +1,5 @@
-#ifndef MAKINI_ADMIN_H
-#define MAKINI_ADMIN_H
+#ifndef MAKINI_QUEUE_ADMIN_H
+#define MAKINI_QUEUE_ADMIN_H
 
 #include <stdio.h>
 

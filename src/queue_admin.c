@@ -1,5 +1,5 @@
 /* The spool verbs for people: status, retry and replay. */
-#include "admin.h"
+#include "queue_admin.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "claim.h"
 #include "event.h"
 #include "id.h"
 #include "log.h"
+#include "queue_claim.h"
 #include "spool_type.h"
 
 /*
@@ -134,7 +134,8 @@ print_json(const struct status_list *l, time_t now, FILE *out)
 				       json_object_new_int64(ts->pending));
 		json_object_object_add(o, "running",
 				       json_object_new_int64(ts->running));
-		json_object_object_add(o, "cur", json_object_new_int64(ts->cur));
+		json_object_object_add(o, "cur",
+				       json_object_new_int64(ts->cur));
 		json_object_object_add(o, "failed",
 				       json_object_new_int64(ts->failed));
 		json_object_object_add(o, "oldest_pending",

@@ -2,7 +2,7 @@
  * Queue mode's runner: the detached process that drains a type after an
  * answer, so that no client waits for a hook.
  */
-#include "runner.h"
+#include "queue_runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "queue.h"
-#include "slot.h"
+#include "queue_drain.h"
+#include "queue_slot.h"
 
 /* Seconds a runner stays for a failed event whose next try falls due. */
 #define RUNNER_LINGER 300

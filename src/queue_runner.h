@@ -1,5 +1,5 @@
-#ifndef MAKINI_RUNNER_H
-#define MAKINI_RUNNER_H
+#ifndef MAKINI_QUEUE_RUNNER_H
+#define MAKINI_QUEUE_RUNNER_H
 
 #include "config.h"
 

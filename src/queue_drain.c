@@ -2,7 +2,7 @@
  * Queue mode's drain: each due event claimed, its hook run, the outcome
  * recorded (done, retry later, or failed), dead claims returned.
  */
-#include "queue.h"
+#include "queue_drain.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "claim.h"
 #include "event.h"
 #include "hook.h"
 #include "id.h"
 #include "log.h"
-#include "slot.h"
+#include "queue_claim.h"
+#include "queue_slot.h"
 #include "spool_rename.h"
 #include "spool_type.h"
 
@@ -32,7 +32,7 @@ struct state {
 };
 
 /* One drain: who it is, and what it is told to pass on to hooks. */
-struct runner {
+struct drain_pass {
 	const struct config *cfg;
 	char host[CLAIM_HOST_MAX + 1];
 	char *const *env_first, *const *env_second;
@@ -128,10 +128,10 @@ remove_state(const struct spool_type *t, const char *id)
  * claim it sees the attempt.
  */
 static enum queue_outcome
-record_failure(const struct runner *r, struct claim *c,
+record_failure(const struct drain_pass *pass, struct claim *c,
 	       const struct state *st, long long delay, const char *why)
 {
-	const struct config *cfg = r->cfg;
+	const struct config *cfg = pass->cfg;
 	char text[ERROR_MAX + 64], name[NAME_MAX + 1];
 	unsigned attempts = st->attempts + 1;
 	int len;
@@ -173,10 +173,10 @@ record_failure(const struct runner *r, struct claim *c,
 
 /* Runs the claimed event's hook, from its own file, with a heartbeat. */
 static enum queue_outcome
-run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
-	    const char *hook, const struct state *st)
+run_claimed(const struct drain_pass *pass, struct claim *c,
+	    const struct event *ev, const char *hook, const struct state *st)
 {
-	const struct config *cfg = r->cfg;
+	const struct config *cfg = pass->cfg;
 	char file[PATH_MAX], why[256];
 	enum hook_result result;
 	int fd;
@@ -185,14 +185,15 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	if (fd < 0) {
 		snprintf(why, sizeof(why), "cannot read the event: %s",
 			 strerror(errno));
-		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
-				      why);
+		return record_failure(pass, c, st,
+				      backoff(cfg, st->attempts + 1), why);
 	}
 	/* config.c made SPOOL absolute: the hook runs in HOOKS. */
 	if (snprintf(file, sizeof(file), "%s/%s/new/%s", cfg->spool,
 		     ev->entity, c->name) >= (int)sizeof(file)) {
 		close(fd);
-		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
+		return record_failure(pass, c, st,
+				      backoff(cfg, st->attempts + 1),
 				      "the event's path is too long");
 	}
 	struct hook_call call = {
@@ -200,12 +201,12 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 		.event_file = file,
 		.timeout = cfg->hook_timeout,
 		.env_names = cfg->hook_env_names,
-		.env_first = r->env_first, .env_second = r->env_second,
+		.env_first = pass->env_first, .env_second = pass->env_second,
 		.heartbeat = claim_touch, .heartbeat_ctx = c,
 		.heartbeat_ms = cfg->claim_timeout * 1000 / 4,
 	};
 	log_line("queue %s: claimed on %s (pid %ld), attempt %u, hook %s",
-		 c->id, r->host, (long)getpid(), call.attempt,
+		 c->id, pass->host, (long)getpid(), call.attempt,
 		 strrchr(hook, '/') + 1);
 	result = hook_run(cfg->hooks, hook, &call, fd, why, sizeof(why));
 	close(fd);
@@ -216,8 +217,8 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 	if (claim_touch(c) < 0)
 		return QUEUE_ERROR;
 	if (result != HOOK_OK)
-		return record_failure(r, c, st, backoff(cfg, st->attempts + 1),
-				      why);
+		return record_failure(pass, c, st,
+				      backoff(cfg, st->attempts + 1), why);
 	if (claim_finish(c, c->t->cur) < 0) {
 		log_line("queue %s: the hook succeeded, but the event cannot "
 			 "move to cur/: %s", c->id, strerror(errno));
@@ -231,10 +232,10 @@ run_claimed(const struct runner *r, struct claim *c, const struct event *ev,
 
 /* Runs the hook of pending event id if it is due and nobody has it. */
 static enum queue_outcome
-queue_run(const struct runner *r, const char *type,
+queue_run(const struct drain_pass *pass, const char *type,
 	  const struct spool_type *t, const char *id)
 {
-	const struct config *cfg = r->cfg;
+	const struct config *cfg = pass->cfg;
 	char hook[PATH_MAX], why[256];
 	enum queue_outcome outcome;
 	struct event ev;
@@ -252,8 +253,8 @@ queue_run(const struct runner *r, const char *type,
 		return QUEUE_ERROR;
 	}
 	if (st.next > (long long)time(NULL)) {
-		if (!r->counts->next_due || st.next < r->counts->next_due)
-			r->counts->next_due = st.next;
+		if (!pass->counts->next_due || st.next < pass->counts->next_due)
+			pass->counts->next_due = st.next;
 		return QUEUE_NOT_DUE;
 	}
 	found = hook_find(cfg->hooks, &ev, hook, sizeof(hook));
@@ -296,7 +297,7 @@ queue_run(const struct runner *r, const char *type,
 		goto out;
 	}
 	if (found < 0) {
-		outcome = record_failure(r, &c, &st,
+		outcome = record_failure(pass, &c, &st,
 					 backoff(cfg, st.attempts + 1), why);
 	} else if (found > 0) {
 		outcome = claim_finish(&c, t->cur) == 0 ? QUEUE_DONE
@@ -310,7 +311,7 @@ queue_run(const struct runner *r, const char *type,
 			claim_release(&c);
 		}
 	} else {
-		outcome = run_claimed(r, &c, &ev, hook, &st);
+		outcome = run_claimed(pass, &c, &ev, hook, &st);
 	}
 out:
 	if (slot >= 0)
@@ -326,7 +327,7 @@ out:
  * Returns 1 when it is pending again, with its id in id, else 0.
  */
 static int
-return_dead_claim(const struct runner *r, const struct spool_type *t,
+return_dead_claim(const struct drain_pass *pass, const struct spool_type *t,
 		  const char *name, long long age, char id[ID_LEN_MAX + 1])
 {
 	const char *owner = strstr(name, CLAIM_MARK) + sizeof(CLAIM_MARK) - 1;
@@ -345,8 +346,8 @@ return_dead_claim(const struct runner *r, const struct spool_type *t,
 	}
 	snprintf(why, sizeof(why), "its runner %.100s stopped during the hook",
 		 owner);
-	r->counts->returned++;
-	return record_failure(r, &c, &st, 0, why) == QUEUE_RETRY;
+	pass->counts->returned++;
+	return record_failure(pass, &c, &st, 0, why) == QUEUE_RETRY;
 }
 
 struct pending {
@@ -355,7 +356,7 @@ struct pending {
 };
 
 struct drain_list {
-	const struct runner *r;
+	const struct drain_pass *pass;
 	struct pending *items;
 	size_t n, cap;
 };
@@ -392,7 +393,7 @@ collect(const char *type, struct spool_type *t, void *ctx)
 	DIR *dir;
 
 	if (!t) {
-		l->r->counts->errors++;
+		l->pass->counts->errors++;
 		return 0;
 	}
 	if (t->new < 0)
@@ -413,11 +414,12 @@ collect(const char *type, struct spool_type *t, void *ctx)
 						 strerror(errno));
 			}
 			age = have_now > 0 ? claim_age(t, name, &now) : -1;
-			if (age < (long long)l->r->cfg->claim_timeout) {
-				l->r->counts->busy += age >= 0 || have_now < 0;
+			if (age < (long long)l->pass->cfg->claim_timeout) {
+				l->pass->counts->busy +=
+					age >= 0 || have_now < 0;
 				continue;
 			}
-			if (return_dead_claim(l->r, t, name, age, id) &&
+			if (return_dead_claim(l->pass, t, name, age, id) &&
 			    add_pending(l, type, id, strlen(id)) < 0)
 				goto fail;
 			continue;
@@ -476,13 +478,13 @@ queue_drain(const struct config *cfg, const char *type,
 	    char *const *env_first, char *const *env_second,
 	    struct drain_counts *counts)
 {
-	struct runner r = { cfg, "", env_first, env_second, counts };
-	struct drain_list l = { &r, NULL, 0, 0 };
+	struct drain_pass pass = { cfg, "", env_first, env_second, counts };
+	struct drain_list l = { &pass, NULL, 0, 0 };
 	struct spool_type t;
 	int rc;
 
 	memset(counts, 0, sizeof(*counts));
-	claim_host(r.host);
+	claim_host(pass.host);
 	if (type) {
 		if (spool_type_open(cfg->spool, type, 1, &t) < 0)
 			return errno == ENOENT ? 0 : -1;
@@ -508,7 +510,7 @@ queue_drain(const struct config *cfg, const char *type,
 			continue;
 		}
 		count(counts,
-		      queue_run(&r, l.items[i].type, &t, l.items[i].id));
+		      queue_run(&pass, l.items[i].type, &t, l.items[i].id));
 		spool_type_close(&t);
 	}
 	free(l.items);
