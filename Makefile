@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # makini-webhook: receive Makini webhooks as CGI or FastCGI.
 #
 #   make            build cgi/makini-webhook.cgi

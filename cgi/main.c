@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * makini-webhook: the request loop. It captures the configuration, accepts
  * requests through libfcgi (one under CGI, a loop under FastCGI), hands

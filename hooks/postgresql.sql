@@ -1,3 +1,4 @@
+-- See LICENSE file for copyright and license details.
 -- The table hooks/postgresql inserts into. Create it once, as the owner
 -- of the database, and let the hook's role insert, e.g.
 --   runuser -u postgres -- psql -q -d makini <hooks/postgresql.sql

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * MAKINI_WEBHOOK_ALLOW_FROM: addresses and CIDRs parsed, and REMOTE_ADDR
  * matched against them.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The check verb, for the administrator at a shell: everything it finds
  * wrong at once, with the paths involved, which no HTTP answer or request

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The verbs run from a shell: their dispatch, and sign, drain, status,
  * retry and replay (check has its own file).

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The configuration: MAKINI_WEBHOOK_* variables turned into a struct
  * config, every problem named, decided once per process (or per change

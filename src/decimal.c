@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* The one decimal parser, for configuration values and CONTENT_LENGTH. */
 #include "decimal.h"
 

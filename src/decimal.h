@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 #ifndef MAKINI_DECIMAL_H
 #define MAKINI_DECIMAL_H
 

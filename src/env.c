@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Where variables come from: lookups in an environment, the process
  * environment kept across FastCGI requests, and makini-webhook.env.

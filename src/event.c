@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The verified body: JSON parsed with json-c, and the event name found
  * and normalised into a type that is safe as a directory name.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * One request, from its variables to its outcome: request -> verified
  * event -> store or hook -> reply; and what follows the answer.

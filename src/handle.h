@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 #ifndef MAKINI_HANDLE_H
 #define MAKINI_HANDLE_H
 

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Hooks: finding the executable for an event, and running it with a
  * timeout, its output logged.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * What a hook's environment holds: the event's MAKINI_* variables, PATH,
  * and the variables MAKINI_WEBHOOK_HOOK_ENV names, which never include

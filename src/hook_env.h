@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 #ifndef MAKINI_HOOK_ENV_H
 #define MAKINI_HOOK_ENV_H
 

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Event ids: sortable on one host, never reused across processes or hosts. */
 #include "id.h"
 

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The one write loop, where short writes and interruptions are retried,
  * and the cleanups that keep errno.

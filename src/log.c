@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Log lines: where they go (the server's error log, the file
  * MAKINI_WEBHOOK_LOG names, or queue.log in the spool for runners and

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* The spool verbs for people: status, retry and replay. */
 #include "queue_admin.h"
 

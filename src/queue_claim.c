@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Claims on queued events, maildir style: taking one, its heartbeat,
  * and taking over a claim whose runner is gone, on one host or several.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 #ifndef MAKINI_QUEUE_CLAIM_H
 #define MAKINI_QUEUE_CLAIM_H
 

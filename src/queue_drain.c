@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Queue mode's drain: each due event claimed, its hook run, the outcome
  * recorded (done, retry later, or failed), dead claims returned.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Queue mode's runner: the detached process that drains a type after an
  * answer, so that no client waits for a hook.

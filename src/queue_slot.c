@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Slots: at most N of something at once on one host, through flock. */
 #include "queue_slot.h"
 

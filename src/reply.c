@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The answer: a status and reason rendered as a CGI response with a
  * JSON body.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* The request: its CGI variables, and the body read within its bounds. */
 #include "request.h"
 

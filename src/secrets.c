@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The accepted secrets: read from the environment or from files, and
  * re-read when a file changes, so that a rotated or revoked secret takes

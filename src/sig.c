@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Signatures: the header decoded, HMAC-SHA256 through libgcrypt compared
  * in constant time.

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Bounded text, put together without printf's format parsing. */
 #include "text.h"
 

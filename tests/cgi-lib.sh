@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Helpers for tests that run the binary as CGI: sourced after test-lib.sh.
 #
 #	cgi_request METHOD BODY_FILE [VAR=value ...]

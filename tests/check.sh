@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # make check: every test against the build, then the CGI tests against a
 # static build, as shared hosting runs it; one closing line counts both.
 cd "$(dirname "$0")/.." || exit 1

@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # A real distributed file system for the cluster tests (tests/cluster/):
 # one GlusterFS volume, v0, replicated over two bricks in $TRASH and
 # mounted twice through FUSE, at $CLUSTER_M1 and $CLUSTER_M2. The two

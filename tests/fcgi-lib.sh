@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Helpers for tests that run the binary as a FastCGI application through
 # libfcgi's own tools: spawn-fcgi starts it on a unix socket, cgi-fcgi sends
 # one request. Sourced after test-lib.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# See LICENSE file for copyright and license details.
 """Sends one FastCGI request whose params are the NAME=value arguments and
 whose stdin is standard input, cut into records of at most --record bytes,
 and writes the application's stdout to standard output, its stderr to

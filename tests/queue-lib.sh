@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Helpers for the queue tests, sourced after test-lib.sh and cgi-lib.sh.
 #
 #	queue_fresh         an empty spool, hooks/ and seen/ for one case

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Runs the unit test binaries given as arguments, then every shell test
 # tests/t*.sh, and prints one closing line: "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 1

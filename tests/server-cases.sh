@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Cases every server setup must pass, sourced by tests/t5*.sh after
 # test-lib.sh. server_cases SERVER VIA starts the shipped setup with
 # tests/servers.sh on a free loopback port, posts signed and forged events

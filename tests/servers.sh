@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Starts and stops the shipped server setups on a loopback port, for the
 # server tests, `make run` and the benchmark. Sourced; POSIX sh.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# See LICENSE file for copyright and license details.
 """Holds slow clients against a receiver's URL, then times one signed
 delivery among them. Loopback only; every socket has a deadline.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The Makefile's products, built in a copy of the tree: `make` and `make
 # static` each give their own kind of binary under their own name, in
 # either order, and never the other's; `make install` and `install-static`

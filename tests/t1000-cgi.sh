@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The binary as CGI: every status of the contract, and the bytes on disk.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/cgi-lib.sh"

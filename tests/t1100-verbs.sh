@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The verbs run from a shell: --help, --version, sign, check.
 . "$(dirname "$0")/test-lib.sh"
 

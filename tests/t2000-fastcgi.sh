@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The binary as a FastCGI application: many requests on one process, the
 # configuration captured from the process environment before the first
 # accept and overlaid by each request's params.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Hook mode: the hook runs on the body while the client waits, and its exit
 # is the answer. Lookup, standard input, built environment, timeouts.
 . "$(dirname "$0")/test-lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue mode: events are stored and acknowledged first, then their hooks run
 # from the spool, with retries, backoff, failed/, and the operator's verbs.
 # Every case starts from an empty spool and sets up what it needs, so that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue claims across hosts: each drain runs in a UTS namespace of its own,
 # with its own host name, as drains on several hosts sharing one spool do.
 # An event runs exactly once at a time; a claim whose runner died is taken

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue mode against an administrator's mistakes and a hostile spool: no
 # failure consumes an event or lets it leave the spool, and every one is
 # logged. Run as root, drains work as the spool's owner. Needs root (the

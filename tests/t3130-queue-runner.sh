@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue mode's runner: after the answer an event's hook runs in a detached
 # process, under CGI and FastCGI alike, so no answer and no accept waits for
 # a hook; HOOK_CONCURRENCY caps one hook's instances on a host; every line

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue mode under the shipped FastCGI setups: a burst of 20 deliveries with
 # a hook that takes 3 s is answered as fast as the same burst with no hook,
 # since hooks run in runners, never in a worker's accept loop.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Killing a runner, a drain or a hook at any moment loses nothing: events
 # are delivered in queue mode while runners and drains are SIGKILLed at
 # random, hooks fail at random, and afterwards every acknowledged event

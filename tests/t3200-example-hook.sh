@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # docs/hooks.md's example hook, exactly as written, in queue mode against a
 # local stand-in for the Makini API.
 . "$(dirname "$0")/test-lib.sh"

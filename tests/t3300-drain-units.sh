@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The shipped systemd units for drain: the service's settings and command,
 # filled in for this scratch directory, drain a real queue.
 . "$(dirname "$0")/test-lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The example hooks hooks/postgresql and hooks/redis-stream, as shipped, in
 # queue mode against a real PostgreSQL and a real Redis started here, each
 # listening on a Unix socket in $TRASH only. Events are delivered as a

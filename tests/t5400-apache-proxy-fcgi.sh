@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The shipped apache proxy setup, run by the real server.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/server-cases.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The shipped Apache mod_proxy_fcgi setup with its FastCGI service from the
 # shipped systemd units (apache/systemd/), started as systemd would start
 # them, run by the real server.

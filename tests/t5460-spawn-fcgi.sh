@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The shipped apache/makini-webhook-spawn-fcgi and apache/init.d/makini-webhook:
 # start twice gives exactly $children receivers, stop leaves none and no
 # socket, status answers as LSB init scripts do, and a pid file whose pids

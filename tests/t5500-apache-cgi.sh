@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The shipped Apache CGI setups, run by the real server: the server
 # configuration (ScriptAlias), and the shared-hosting .htaccess and
 # makini-webhook.env with the secret and the spool inside the web root,

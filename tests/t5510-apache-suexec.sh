@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Shared hosting under the real thing: Apache with Debian's suEXEC wrapper
 # (apache2-suexec-pristine) and mod_userdir with Debian's stock
 # userdir.conf, a user's ~/public_html set up as the steps of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # A static build (make static: cgi/makini-webhook-static.cgi) runs where
 # none of its libraries are: in an empty root directory it signs, checks and
 # serves a request as CGI. make check-static runs it against that build;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # make run (tools/run.sh): the demo serves, its printed curl line works,
 # MAKINI_WEBHOOK_* variables reach the receiver in every kind of setup, a
 # busy port is refused, and SIGTERM stops everything it started.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Signature bypass attempts: every malformed, truncated, overlong or
 # foreign signature is refused with 401 and leaves nothing in the spool.
 # The decoded signature must be exactly 32 bytes: 31- and 33-byte decodes

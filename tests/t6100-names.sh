@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Hostile event names: whatever the "event" member holds, the receiver
 # answers 422 (or stores under a normalised [a-z0-9_] name) and never
 # creates anything outside SPOOL/<type>/ with a safe type.

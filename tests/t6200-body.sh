@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Oversized and lying CONTENT_LENGTH, non-UTF-8 and deeply nested JSON:
 # each gets its status from the contract and leaves nothing in the spool.
 . "$(dirname "$0")/test-lib.sh"

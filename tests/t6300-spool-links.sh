@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The spool never leads a write out of itself: a symbolic link or a file
 # planted in place of a type directory, tmp/ or new/ is refused with 503,
 # and the place it points to stays untouched. Files and directories are

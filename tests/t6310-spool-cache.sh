@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # A FastCGI process keeps each type's tmp/ and new/ open between events.
 # What happens to the spool meanwhile is still honoured: a type removed,
 # renamed or replaced, by a link too, is opened afresh, and a planted link

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # No answer and no log line holds a secret, the received or the expected
 # signature, or a file path: checked over every kind of outcome, answers
 # and logs gathered in one file and searched.

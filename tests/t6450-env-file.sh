@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # makini-webhook.env beside the executable configures the receiver where
 # the server passes no variables (suEXEC): read, overridden by the
 # environment, and refused, with a 500 and a log line, when someone else

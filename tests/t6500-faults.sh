@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The spool's file system fails under the receiver, for real: full
 # (ENOSPC, a small tmpfs), out of inodes, read-only (EROFS, remount), not
 # writable by the worker (EACCES: the receiver runs as "nobody", which root

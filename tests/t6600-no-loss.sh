@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # No-loss audit through a real server: lighttpd + FastCGI with the shipped
 # configuration (tests/servers.sh; without it, a minimal one of our own),
 # with clients posting signed events concurrently and recording the id of

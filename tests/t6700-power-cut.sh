@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Power cuts: every acknowledged event survives a crash of the file system,
 # on XFS and on ext4. Each file system is made on a loop device (a file in
 # the trash directory) and holds the spool. The shipped lighttpd FastCGI

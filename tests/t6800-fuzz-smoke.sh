@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # A fuzz smoke: builds the libFuzzer targets (tests/fuzz/) with clang,
 # ASan and UBSan, replays every input that once crashed them, and runs
 # each target a few seconds (FUZZ_SMOKE_SECONDS, default 4). `make fuzz`

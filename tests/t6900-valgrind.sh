@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # A subset of the CGI shell tests again, with the binary under valgrind
 # memcheck: any invalid access, uninitialised value or definite leak in
 # any process fails. `make check-valgrind` runs all of them; this runs

@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Shell test library, sourced by tests/t*.sh. In the manner of git's
 # t/test-lib.sh: each case is one paragraph,
 #

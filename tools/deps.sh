@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Installs the Debian packages that the build, the tests, the demo and the
 # benchmark need, and only those missing: a no-op when all are there.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # make run: serves the receiver through a real web server, in the
 # foreground, until SIGINT or SIGTERM stops everything it started.
 #

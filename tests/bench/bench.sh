@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # The side-by-side benchmark behind `make bench`. Every setup answers the
 # same signed Makini payload of about 1 KB, posted by wrk over loopback
 # (wrk -t2 -c16, tests/bench/post.lua). The setups run one after the other,

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * cgi-run: what a CGI invocation costs, without a web server around it.
  *

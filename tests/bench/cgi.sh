@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # CGI start-up, without a web server: what one CGI invocation of the
 # receiver costs against the empty CGI program (tests/bench/empty.c, the
 # ceiling of bench.sh's CGI rows, linked against the shared libfcgi). A web

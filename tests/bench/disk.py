@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Prints the microseconds one event takes to store, without and with the
 # receiver's syncs, storing 200 events one at a time in a scratch spool
 # with the floor's file operations (tests/bench/floor.c): an unnamed file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Drain throughput: events per second through `drain` with a trivial hook,
 # against a shell loop that runs the same hook once per file. The fork and
 # exec of the hook dominate both; the ratio shows what claiming, state and

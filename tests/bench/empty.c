@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The benchmark's ceiling: a libfcgi program that does the least a
  * receiver must do, read the whole body and answer, and nothing else. It

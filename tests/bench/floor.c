@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * The benchmark's floors: the least a receiver must do to store an event
  * the way the contract says, and nothing else. Per request it reads the

@@ -1,3 +1,4 @@
+-- See LICENSE file for copyright and license details.
 -- wrk script: POST the signed payload, the same for every request. The
 -- harness writes the body to BENCH_BODY and its signature to BENCH_SIG.
 local function slurp(path)

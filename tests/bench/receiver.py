@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # The Flask receiver from Makini's webhook documentation, extended as a
 # real one must be: the secret comes from a file, a bad signature is
 # refused, and each event is written to a file before the answer, with the

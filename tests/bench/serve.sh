@@ -1,3 +1,4 @@
+# See LICENSE file for copyright and license details.
 # Server start-up for the benchmark, kept in one place. The web servers
 # come from tests/servers.sh, so that the benchmark runs the shipped
 # lighttpd and Apache configs, filled in for a scratch directory and a

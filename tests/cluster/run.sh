@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # make check-cluster: the queue's race and crash tests on a real
 # distributed file system (tests/cluster/t*.sh, on GlusterFS through
 # tests/cluster-lib.sh), each script with its own "N passed, N failed"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Queue claims on a real distributed file system: two FUSE mounts of one
 # GlusterFS volume (tests/cluster-lib.sh) stand in for two hosts sharing a
 # spool, and each drain runs in a UTS namespace of its own, so that it has

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Fuzzes event_parse() (json-c, strict, UTF-8 checked, depth-limited) and
  * event_normalise() with any bytes. A name they accept becomes a directory

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Fuzzes the whole request handler: handle_request() with a request built
  * from the input (method, CONTENT_LENGTH, signature, REMOTE_ADDR), a

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * Fuzzes sig_decode(), the X-Webhook-Signature parser, with any bytes as
  * a header value, against a reference decoder written below from the

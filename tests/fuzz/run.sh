@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Runs each fuzz target for a set time: tests/fuzz/run.sh SECONDS TARGET...
 # First every file in tests/fuzz/regressions/<target>/ is replayed (inputs
 # that once crashed), then the target fuzzes from its seed corpus,

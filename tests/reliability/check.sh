@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # make check-reliability: the security and fault tests, the long no-loss
 # audit, the queue's chaos test with many events, 50 power cuts per file
 # system and mode, every CGI shell test under valgrind and a fuzz smoke,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# See LICENSE file for copyright and license details.
 """No-loss audit client: sends signed events, records every answer, and
 later checks the spool against what was acknowledged.
 

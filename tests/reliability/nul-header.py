@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# See LICENSE file for copyright and license details.
 """Posts a signed event whose X-Webhook-Signature holds a NUL byte, in
 several places, straight over a socket: nul-header.py PORT SECRET PATH.
 Prints the status line of each answer."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# See LICENSE file for copyright and license details.
 """Power-cut client and checker for tests/t6700-power-cut.sh.
 
   powercut.py send --url URL --secret S --out RESULTS --seconds T

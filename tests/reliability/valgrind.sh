@@ -1,4 +1,5 @@
 #!/bin/sh
+# See LICENSE file for copyright and license details.
 # Runs CGI shell tests with the binary under valgrind memcheck:
 #
 #	tests/reliability/valgrind.sh [tests/tNN-name.sh...]

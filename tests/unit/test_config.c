@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Configuration from the environment, secret files, and the allow-list. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* JSON parsing and event-name normalisation, hostile names included. */
 #include <string.h>
 

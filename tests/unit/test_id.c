@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Event ids: shape, order, uniqueness within and across processes. */
 #include <pthread.h>
 #include <stdlib.h>

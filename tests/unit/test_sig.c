@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Signature decoding and HMAC-SHA256, against RFC 4231's vectors. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /* Bounded text: pieces, numbers, and what does not fit. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* See LICENSE file for copyright and license details. */
 /*
  * A tiny unit test runner, in the manner of redis's testhelp.h. A test file
  * defines its checks with CHECK(), which counts and reports each, and ends
