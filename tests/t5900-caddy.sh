@@ -87,5 +87,9 @@ test_expect_success 'with the X-Real-IP line, ALLOW_FROM sees the forwarded addr
 		"- POST - 403 address not allowed"
 ' &&
 
+test_expect_success 'docs/deploy-caddy.md quotes the shipped Caddyfile' '
+	sc_doc_excerpts "$SRCDIR/docs/deploy-caddy.md" "$SRCDIR/caddy/Caddyfile"
+' &&
+
 server_cases_stop
 test_done
