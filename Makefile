@@ -7,6 +7,8 @@
 #                   tests alone, check-shell the shell tests alone; see
 #                   tests/README)
 #   make check-cluster  the queue's race and crash tests on GlusterFS
+#   make check-package  the Debian package (debian/) built, linted, installed,
+#                   served, upgraded and purged; as root
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
 #   make static     cgi/makini-webhook-static.cgi, statically linked, for
@@ -75,7 +77,7 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: FORCE all deps check check-unit check-shell check-static run bench static \
 	install install-static install-man uninstall clean libs-present fuzz fuzz-build \
-	fuzz-smoke check-valgrind check-reliability check-cluster
+	fuzz-smoke check-valgrind check-reliability check-cluster check-package
 
 all: $(BIN)
 
@@ -178,6 +180,12 @@ bench: deps
 	@$(MAKE) --no-print-directory static STATIC_BIN=tests/trash/bench-static
 	@sh tests/bench/bench.sh
 	@BENCH_MARKDOWN=BENCHMARKS.md sh tests/bench/drain.sh 1000 3
+
+# The Debian package: built from a clean copy of the tree, linted,
+# installed, served through lighttpd and Apache, upgraded and purged
+# (tests/package/check-package.sh). As root; it puts the machine back as it was.
+check-package:
+	@sh tests/package/check-package.sh
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN)
