@@ -130,6 +130,20 @@ $(SKIP_BIN): tests/trash/%/makini-webhook.cgi: cgi/main.o $(OBJ) src/spool.c
 		$(filter-out src/spool.o,$(OBJ)) $(dir $@)spool.o \
 		$(PKG_LIBS) $(LDLIBS)
 
+# A receiver that answers while another process's shared sync of new/ is
+# still running (src/spool_sync.c), for the power-cut test to show that
+# waiting for it is needed. A test build only, kept in tests/trash.
+EARLY_BIN = tests/trash/early-ack/makini-webhook.cgi
+
+$(EARLY_BIN): cgi/main.o $(OBJ) src/spool_sync.c
+	@mkdir -p $(dir $@)
+	@echo "  LINK $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DMAKINI_TEST_EARLY_ACK \
+		-c -o $(dir $@)spool_sync.o src/spool_sync.c
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o \
+		$(filter-out src/spool_sync.o,$(OBJ)) $(dir $@)spool_sync.o \
+		$(PKG_LIBS) $(LDLIBS)
+
 # The benchmark's ceiling program; tests/bench/bench.sh explains the rest.
 BENCH_EMPTY = tests/trash/bench-empty
 
@@ -188,7 +202,7 @@ check-package:
 	@sh tests/package/check-package.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(SKIP_BIN) $(EARLY_BIN)
 	@MAKE="$(MAKE)" sh tests/check.sh $(UNIT_BIN)
 
 # The two halves of check's first pass, for a quicker loop: the unit tests
@@ -336,7 +350,7 @@ check-valgrind: all
 # valgrind, and a fuzz smoke. `make check` runs the same with 3 s phases,
 # a few cuts and a valgrind subset.
 check-reliability: deps all
-	@$(MAKE) --no-print-directory $(SKIP_BIN)
+	@$(MAKE) --no-print-directory $(SKIP_BIN) $(EARLY_BIN)
 	@sh tests/reliability/check.sh
 
 # The queue's race and crash tests on a real distributed file system: two

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "io.h"
 #include "spool_cache.h"
+#include "spool_sync.h"
 #include "spool_type.h"
 #include "text.h"
 
@@ -127,6 +128,7 @@ spool_store(const char *root, const char *type, const char *id,
 	    const void *body, size_t len, int durable)
 {
 	char name[NAME_MAX + 1];
+	struct spool_sync *sync = NULL;
 	struct text t;
 	struct stat st;
 	int tmp_fd = -1, new_fd = -1, fd = -1, slot = -1;
@@ -139,9 +141,11 @@ spool_store(const char *root, const char *type, const char *id,
 		errno = EINVAL;
 		goto fail;
 	}
-	slot = spool_cache_find(root, type, &tmp_fd, &new_fd);
+	slot = spool_cache_find(root, type, &tmp_fd, &new_fd, &sync);
 	if (slot < 0 && open_type_dirs(root, type, &tmp_fd, &new_fd) < 0)
 		goto fail;
+	if (slot < 0 && durable)
+		sync = spool_sync_open(new_fd);
 	fd = create_tmp(tmp_fd, name, &named);
 	if (fd < 0)
 		goto fail;
@@ -167,7 +171,12 @@ spool_store(const char *root, const char *type, const char *id,
 		in_tmp = 0;
 		in_new = 1;
 	}
-	if (durable && SYNC_DIR && fsync(new_fd) < 0)
+	/*
+	 * A sync of new/ that began after the link makes the link durable,
+	 * whichever process runs it: spool_sync_dir() returns after one,
+	 * shared with the deliveries linked meanwhile where it can be.
+	 */
+	if (durable && SYNC_DIR && spool_sync_dir(sync, new_fd) < 0)
 		goto fail;
 	/*
 	 * On a file system that has shut down (an I/O error, or the shutdown
@@ -178,7 +187,7 @@ spool_store(const char *root, const char *type, const char *id,
 	if (durable && fstat(new_fd, &st) < 0)
 		goto fail;
 	if (slot < 0)
-		spool_cache_keep(root, type, tmp_fd, new_fd);
+		spool_cache_keep(root, type, tmp_fd, new_fd, sync);
 	return 0;
 
 fail:
@@ -194,6 +203,7 @@ fail:
 	} else {
 		close_saving_errno(tmp_fd);
 		close_saving_errno(new_fd);
+		spool_sync_close(sync);
 	}
 	return -1;
 }

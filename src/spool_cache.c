@@ -13,6 +13,7 @@
 
 #include "event.h"
 #include "io.h"
+#include "spool_sync.h"
 #include "text.h"
 
 #define SLOTS 16
@@ -21,6 +22,7 @@ struct slot {
 	char root[PATH_MAX];
 	char type[ENTITY_MAX + 1];
 	int tmp_fd, new_fd;
+	struct spool_sync *sync;
 	struct stat type_st, new_st;
 };
 
@@ -41,6 +43,7 @@ spool_cache_drop(int i)
 
 	close_saving_errno(slot->tmp_fd);
 	close_saving_errno(slot->new_fd);
+	spool_sync_close(slot->sync);
 	memset(slot, 0, sizeof(*slot));
 	slot->tmp_fd = slot->new_fd = -1;
 }
@@ -57,8 +60,8 @@ same_dir(const char *path, const struct stat *seen)
 }
 
 int
-spool_cache_find(const char *root, const char *type, int *tmp_fd,
-		 int *new_fd)
+spool_cache_find(const char *root, const char *type, int *tmp_fd, int *new_fd,
+		 struct spool_sync **sync)
 {
 	char path[PATH_MAX];
 	struct text t;
@@ -83,6 +86,7 @@ spool_cache_find(const char *root, const char *type, int *tmp_fd,
 			if (same_dir(path, &slot->type_st)) {
 				*tmp_fd = slot->tmp_fd;
 				*new_fd = slot->new_fd;
+				*sync = slot->sync;
 				return i;
 			}
 		}
@@ -93,7 +97,8 @@ spool_cache_find(const char *root, const char *type, int *tmp_fd,
 }
 
 void
-spool_cache_keep(const char *root, const char *type, int tmp_fd, int new_fd)
+spool_cache_keep(const char *root, const char *type, int tmp_fd, int new_fd,
+		 struct spool_sync *sync)
 {
 	struct slot *slot = NULL;
 	char path[PATH_MAX];
@@ -115,12 +120,14 @@ spool_cache_keep(const char *root, const char *type, int tmp_fd, int new_fd)
 	    fstat(new_fd, &new_st) < 0) {
 		close_saving_errno(tmp_fd);
 		close_saving_errno(new_fd);
+		spool_sync_close(sync);
 		return;
 	}
 	snprintf(slot->root, sizeof(slot->root), "%s", root);
 	snprintf(slot->type, sizeof(slot->type), "%s", type);
 	slot->tmp_fd = tmp_fd;
 	slot->new_fd = new_fd;
+	slot->sync = sync;
 	slot->type_st = type_st;
 	slot->new_st = new_st;
 }

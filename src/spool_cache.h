@@ -19,22 +19,24 @@
  */
 void spool_keep_dirs(void);
 
-/*
- * The cached tmp/ and new/ of root and type, checked: returns its slot,
- * with *tmp_fd and *new_fd set, or -1 when there is none or the cache is
- * off (a pair that failed its check is dropped). The descriptors stay
- * the cache's.
- */
-int spool_cache_find(const char *root, const char *type, int *tmp_fd,
-		     int *new_fd);
+struct spool_sync;
 
 /*
- * Hands tmp_fd and new_fd of root and type to the cache, in a free slot
- * or in place of the oldest; they are closed when the cache is off or
- * cannot keep them.
+ * The cached tmp/ and new/ of root and type, checked: returns its slot,
+ * with *tmp_fd, *new_fd and *sync (new/'s shared sync, or NULL) set, or
+ * -1 when there is none or the cache is off (a pair that failed its check
+ * is dropped). The descriptors and the sync stay the cache's.
+ */
+int spool_cache_find(const char *root, const char *type, int *tmp_fd,
+		     int *new_fd, struct spool_sync **sync);
+
+/*
+ * Hands tmp_fd, new_fd and sync (spool_sync.h, may be NULL) of root and
+ * type to the cache, in a free slot or in place of the oldest; they are
+ * closed when the cache is off or cannot keep them.
  */
 void spool_cache_keep(const char *root, const char *type, int tmp_fd,
-		      int new_fd);
+		      int new_fd, struct spool_sync *sync);
 
 /* Closes and forgets slot, after a failure that may be its directories'. */
 void spool_cache_drop(int slot);

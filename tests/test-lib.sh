@@ -64,6 +64,18 @@ test_run_cleanups() {
 	test_cleanups=
 }
 trap 'test_run_cleanups' EXIT
+
+# The receivers' shared syncs of new/ (src/spool_sync.c) leave a small
+# file in /dev/shm for each new/ directory they stored into, named after
+# its device and inode: those of the directories in the trash go with it.
+# Registered first, so that it runs last, once the servers have stopped.
+test_shm_cleanup() {
+	find "$TRASH" -type d -name new 2>/dev/null | while read -r d; do
+		stat -c '%d %i' "$d" |
+			xargs printf '/dev/shm/makini-webhook.sync.%x.%x\n'
+	done | xargs rm -f
+}
+test_at_exit 'test_shm_cleanup'
 trap 'exit 130' INT TERM
 
 # test_selected NUMBER TITLE: whether --run selects case NUMBER. LIST is

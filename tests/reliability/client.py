@@ -58,7 +58,8 @@ def sender(args, tid, stop, lock, out):
     while not stop.is_set():
         seq += 1
         nonce = "%s-%d-%d-%d" % (args.phase, os.getpid(), tid, seq)
-        event = "%s.%s" % (rnd.choice(TYPES), rnd.choice(ACTIONS))
+        types = getattr(args, "types", None) or TYPES
+        event = "%s.%s" % (rnd.choice(types), rnd.choice(ACTIONS))
         pad = "".join(rnd.choice("abcdefghij\u00e9\u6f22") for _ in
                       range(rnd.choice([0, 10, 200, 3000])))
         body = json.dumps({"event": event, "body": [nonce], "pad": pad},
