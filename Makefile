@@ -138,9 +138,9 @@ EARLY_BIN = tests/trash/early-ack/makini-webhook.cgi
 $(EARLY_BIN): cgi/main.o $(OBJ) src/spool_sync.c
 	@mkdir -p $(dir $@)
 	@echo "  LINK $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -DMAKINI_TEST_EARLY_ACK \
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -DMAKINI_TEST_EARLY_ACK \
 		-c -o $(dir $@)spool_sync.o src/spool_sync.c
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ cgi/main.o \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ cgi/main.o \
 		$(filter-out src/spool_sync.o,$(OBJ)) $(dir $@)spool_sync.o \
 		$(PKG_LIBS) $(LDLIBS)
 

@@ -105,9 +105,6 @@ test_at_exit 'cleanup_filesystems'
 test_at_exit 'server_stop "$TRASH/server"'
 test_at_exit '[ -n "${DRAINS:-}" ] && kill $DRAINS 2>/dev/null'
 test_at_exit '[ -n "${HOLDER:-}" ] && kill -KILL $HOLDER 2>/dev/null'
-# The shared syncs' files in /dev/shm that the receivers made.
-: >shm-files
-test_at_exit 'xargs rm -f <"$TRASH/shm-files"'
 
 for fs in $FILESYSTEMS; do
 	truncate -s 320M "$TRASH/$fs.img" &&
@@ -222,7 +219,6 @@ shared_round() {
 	sync -f "$SPOOL" &&
 	shm=$(stat -c '%d %i' "$SPOOL/assets/new" |
 		xargs printf '/dev/shm/makini-webhook.sync.%x.%x') &&
-	echo "$shm" >>shm-files &&
 	start_server "$3" 1 || return 1
 	if [ "$4" != none ]; then
 		$PC hold --new "$SPOOL/assets/new" --owner "$(id -u www-data)" \
