@@ -42,6 +42,8 @@
 #	SV_DROP_SECRET_FILE=1	leave the shipped secret-file setting out, for
 #			a secret given through SV_PASS
 #	SV_APACHE_LOGLEVEL	Apache's LogLevel (warn)
+#	SV_BIND		lighttpd's address (127.0.0.1); 0.0.0.0 inside a
+#			network namespace a test made
 #	SV_SPOOL_AS_IS=1	leave the spool's ownership alone (otherwise,
 #			run as root, it is handed to www-data)
 #	SV_REAL_IP=1	uncomment the shipped lines that restore the client's
@@ -154,7 +156,7 @@ sv_lighttpd_conf() {
 	{
 		echo "# Written by tests/servers.sh around the shipped file."
 		echo "server.document-root = \"$sv_dir/htdocs\""
-		echo "server.bind = \"127.0.0.1\""
+		echo "server.bind = \"${SV_BIND:-127.0.0.1}\""
 		echo "server.port = $sv_port"
 		echo "server.errorlog = \"$sv_dir/log/error.log\""
 		echo "server.upload-dirs = ( \"$sv_dir/tmp\" )"
