@@ -6,7 +6,10 @@
 #   make check      build and run every test (check-unit runs the unit
 #                   tests alone, check-shell the shell tests alone; see
 #                   tests/README)
-#   make check-cluster  the queue's race and crash tests on GlusterFS
+#   make check-cluster  the queue's race and crash tests on GlusterFS, and
+#                   several hosts behind HAProxy with a host and a brick lost
+#   make check-cluster-long  the latter longer, and make run-cluster's test
+#   make run-cluster  that topology as a demo, until Ctrl-C
 #   make check-package  the Debian package (debian/) built, linted, installed,
 #                   served, upgraded and purged; as root
 #   make run        serve the receiver through a real web server (see README)
@@ -77,7 +80,8 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: FORCE all deps check check-unit check-shell check-static run bench static \
 	install install-static install-man uninstall clean libs-present fuzz fuzz-build \
-	fuzz-smoke check-valgrind check-reliability check-cluster check-package
+	fuzz-smoke check-valgrind check-reliability check-cluster check-package \
+	check-cluster-long run-cluster
 
 all: $(BIN)
 
@@ -358,6 +362,19 @@ check-reliability: deps all
 # spool (tests/cluster/). Needs root and /dev/fuse; skipped without.
 check-cluster: deps all
 	@sh tests/cluster/run.sh
+
+# The balancer test (tests/cluster/t2-balancer.sh) with more changes, for
+# longer, each web host and two bricks lost in turn; then make
+# run-cluster, started, posted to and stopped with SIGINT.
+check-cluster-long: deps all
+	@CLUSTER_LONG=1 sh tests/cluster/run.sh tests/cluster/t2-balancer.sh \
+		tests/cluster/demo-run-cluster.sh
+
+# Several hosts behind HAProxy sharing a spool on GlusterFS, in network
+# namespaces, in the foreground until Ctrl-C (tools/run-cluster.sh).
+run-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/run-cluster.sh
 
 clean:
 	rm -f cgi/*.o src/*.o $(BIN) $(STATIC_BIN) $(STATIC_MARK) $(UNIT_BIN) \

@@ -261,6 +261,8 @@ web_env() {
 	echo "MAKINI_WEBHOOK_FSYNC=1"
 	echo "MAKINI_WEBHOOK_HOOKS=$HOSTS_DIR/hooks"
 	echo "MAKINI_WEBHOOK_CLAIM_TIMEOUT=$CLAIM_TIMEOUT"
+	# Every type runs hooks/postgresql: more than one at a time per host.
+	echo "MAKINI_WEBHOOK_HOOK_CONCURRENCY=4"
 	echo "MAKINI_WEBHOOK_HOOK_ENV=PGHOST,PGDATABASE,PGUSER"
 	echo "PGHOST=$(host_addr db)"
 	echo "PGDATABASE=makini"

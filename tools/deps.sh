@@ -10,7 +10,7 @@ apache2-suexec-pristine acl
 spawn-fcgi multiwatch jq clang libclang-rt-14-dev valgrind wrk python3 python3-flask gunicorn
 postgresql redis-server redis-tools glusterfs-server glusterfs-client
 xfsprogs e2fsprogs strace mandoc
-nginx fcgiwrap caddy
+nginx fcgiwrap caddy haproxy iproute2
 dpkg-dev debhelper apache2-dev lintian"
 
 missing=
