@@ -201,6 +201,15 @@ up() {
 	return 1
 }
 
+test_expect_success 'debian/copyright holds the text of LICENSE' '
+	sed -n "/^Copyright (c) /s/^Copyright (c) //p" "$SRCDIR/LICENSE" >want-holder &&
+	sed -n "/^Files: \*/,/^$/s/^Copyright: //p" "$SRCDIR/debian/copyright" >holder &&
+	test_cmp want-holder holder &&
+	sed -n "/^Permission/,\$p" "$SRCDIR/LICENSE" | sed "s/^$/./; s/^/ /" >want-text &&
+	sed -n "/^License: ISC$/,\$p" "$SRCDIR/debian/copyright" | sed -n "/^ Permission/,\$p" >text &&
+	test_cmp want-text text
+'
+
 test_expect_success 'dpkg-buildpackage builds the package from a clean copy of the tree' '
 	build v1 &&
 	ls v1/${PKG}_*.deb &&
