@@ -22,6 +22,7 @@
 #include "env.h"
 #include "handle.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "request.h"
 #include "sig.h"
@@ -315,6 +316,8 @@ serve(int fastcgi)
 	log_unflushed = 1;
 	log_request(&req, &rep, &start);
 	log_unflushed = 0;
+	/* Mapped once per process: an add in memory, no system call. */
+	metrics_count_request(cfg, rep.status);
 	if (!fastcgi)
 		discard_unread_body(&req, cfg->max_body);
 

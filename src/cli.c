@@ -19,6 +19,7 @@
 #include "check.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue_admin.h"
 #include "queue_drain.h"
 #include "sig.h"
@@ -34,7 +35,8 @@ usage(FILE *out)
 {
 	fputs("usage: makini-webhook [--help | --version | sign | check |\n"
 	      "                       drain | status [--json] |\n"
-	      "                       retry [ID | TYPE] | replay ID]\n"
+	      "                       retry [ID | TYPE] | replay ID |\n"
+	      "                       metrics [--output FILE]]\n"
 	      "\n"
 	      "Receives Makini webhooks when a web server runs it as CGI or\n"
 	      "FastCGI: verifies each request's X-Webhook-Signature and\n"
@@ -52,6 +54,8 @@ usage(FILE *out)
 	      "  retry    failed events (all, one id, or one type's) back to\n"
 	      "           pending, their error and attempts cleared\n"
 	      "  replay   a finished event (in cur/) queued again\n"
+	      "  metrics  the queue and the counters in Prometheus's text\n"
+	      "           format; --output FILE writes them atomically\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
 	      "variables, or makini-webhook.env beside the program. Run as\n"
@@ -262,6 +266,26 @@ out:
 }
 
 static int
+metrics(char *const *env, const char *file)
+{
+	struct config cfg;
+	int rc = 1;
+
+	if (load_for_queue(&cfg, env, 0, 0) < 0)
+		goto out;
+	if (file ? metrics_output(&cfg, file) < 0
+		 : metrics_print(&cfg, stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "makini-webhook: metrics: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
+static int
 too_many(int argc, int most, char **argv)
 {
 	if (argc <= most)
@@ -320,6 +344,18 @@ cli_main(int argc, char **argv, char *const *env)
 		return too_many(argc, 3, argv)
 			       ? 2
 			       : requeue(env, "replay", argv[2]);
+	}
+	if (strcmp(argv[1], "metrics") == 0) {
+		int output = argc > 2 && strcmp(argv[2], "--output") == 0;
+
+		if (output && argc < 4) {
+			fprintf(stderr, "makini-webhook: --output needs a "
+				"file\n");
+			return 2;
+		}
+		return too_many(argc, output ? 4 : 2, argv)
+			       ? 2
+			       : metrics(env, output ? argv[3] : NULL);
 	}
 	fprintf(stderr, "makini-webhook: unknown verb '%s'\n", argv[1]);
 	usage(stderr);

@@ -7,12 +7,14 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "env.h"
 #include "hook.h"
 #include "hook_env.h"
 #include "id.h"
+#include "metrics.h"
 #include "queue_runner.h"
 #include "sig.h"
 #include "spool.h"
@@ -68,6 +70,8 @@ run_hook(const struct request *req, const struct config *cfg,
 		.env_first = req->env, .env_second = env_process(),
 	};
 	int input, found = hook_find(cfg->hooks, ev, path, sizeof(path));
+	struct timespec start, end;
+	enum hook_result result;
 
 	if (found < 0) {
 		/* An unreadable HOOKS is not an empty one: Makini retries. */
@@ -86,7 +90,14 @@ run_hook(const struct request *req, const struct config *cfg,
 		rep->detail = strerror(errno);
 		return;
 	}
-	switch (hook_run(cfg->hooks, path, &call, input, why, sizeof(why))) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	result = hook_run(cfg->hooks, path, &call, input, why, sizeof(why));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	metrics_count_hook(cfg, ev->entity,
+			   result == HOOK_OK ? METRICS_DONE : METRICS_FAILED,
+			   (long long)(end.tv_sec - start.tv_sec) * 1000000 +
+				   (end.tv_nsec - start.tv_nsec) / 1000);
+	switch (result) {
 	case HOOK_OK:
 		reply_set(rep, STATUS_OK, "accepted");
 		memcpy(rep->id, ev->id, sizeof(rep->id));

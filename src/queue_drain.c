@@ -18,6 +18,7 @@
 #include "hook.h"
 #include "id.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue_claim.h"
 #include "queue_slot.h"
 #include "spool_rename.h"
@@ -180,6 +181,8 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 	const struct config *cfg = pass->cfg;
 	char file[PATH_MAX], why[256];
 	enum hook_result result;
+	struct timespec start, end;
+	long long us;
 	int fd;
 
 	fd = spool_open_regular(c->t->new, c->name);
@@ -209,17 +212,30 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 	log_line("queue %s: claimed on %s (pid %ld), attempt %u, hook %s",
 		 c->id, pass->host, (long)getpid(), call.attempt,
 		 strrchr(hook, '/') + 1);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	result = hook_run(cfg->hooks, hook, &call, fd, why, sizeof(why));
+	clock_gettime(CLOCK_MONOTONIC, &end);
 	close(fd);
+	us = (long long)(end.tv_sec - start.tv_sec) * 1000000 +
+	     (end.tv_nsec - start.tv_nsec) / 1000;
 	/*
 	 * Taken over by another runner, the event is its to record: a
 	 * runner stopped for longer than CLAIM_TIMEOUT learns it here.
 	 */
 	if (claim_touch(c) < 0)
 		return QUEUE_ERROR;
-	if (result != HOOK_OK)
-		return record_failure(pass, c, st,
-				      backoff(cfg, st->attempts + 1), why);
+	if (result != HOOK_OK) {
+		enum queue_outcome o = record_failure(
+			pass, c, st, backoff(cfg, st->attempts + 1), why);
+
+		if (o == QUEUE_RETRY || o == QUEUE_FAILED)
+			metrics_count_hook(cfg, ev->entity,
+					   o == QUEUE_RETRY ? METRICS_RETRY
+							    : METRICS_FAILED,
+					   us);
+		return o;
+	}
+	metrics_count_hook(cfg, ev->entity, METRICS_DONE, us);
 	if (claim_finish(c, c->t->cur) < 0) {
 		log_line("queue %s: the hook succeeded, but the event cannot "
 			 "move to cur/: %s", c->id, strerror(errno));
@@ -328,8 +344,9 @@ out:
  * Returns 1 when it is pending again, with its id in id, else 0.
  */
 static int
-return_dead_claim(const struct drain_pass *pass, const struct spool_type *t,
-		  const char *name, long long age, char id[ID_LEN_MAX + 1])
+return_dead_claim(const struct drain_pass *pass, const char *type,
+		  const struct spool_type *t, const char *name, long long age,
+		  char id[ID_LEN_MAX + 1])
 {
 	const char *owner = strstr(name, CLAIM_MARK) + sizeof(CLAIM_MARK) - 1;
 	char why[256];
@@ -348,6 +365,7 @@ return_dead_claim(const struct drain_pass *pass, const struct spool_type *t,
 	snprintf(why, sizeof(why), "its runner %.100s stopped during the hook",
 		 owner);
 	pass->counts->returned++;
+	metrics_count_returned(pass->cfg, type);
 	return record_failure(pass, &c, &st, 0, why) == QUEUE_RETRY;
 }
 
@@ -420,7 +438,7 @@ collect(const char *type, struct spool_type *t, void *ctx)
 					age >= 0 || have_now < 0;
 				continue;
 			}
-			if (return_dead_claim(l->pass, t, name, age, id) &&
+			if (return_dead_claim(l->pass, type, t, name, age, id) &&
 			    add_pending(l, type, id, strlen(id)) < 0)
 				goto fail;
 			continue;
