@@ -11,7 +11,8 @@ spawn-fcgi multiwatch jq clang libclang-rt-14-dev valgrind wrk python3 python3-f
 postgresql redis-server redis-tools glusterfs-server glusterfs-client
 xfsprogs e2fsprogs strace mandoc
 nginx fcgiwrap caddy haproxy iproute2
-dpkg-dev debhelper apache2-dev lintian"
+dpkg-dev debhelper apache2-dev lintian
+prometheus prometheus-node-exporter"
 
 missing=
 for p in $packages; do
