@@ -2,7 +2,7 @@
 # Starts and stops the shipped server setups on a loopback port, for the
 # server tests, `make run` and the benchmark. Sourced; POSIX sh.
 #
-#	server_start SERVER VIA PORT DIR
+#	server_start SERVER VIA PORT DIR [tls]
 #		SERVER is lighttpd, apache or nginx; VIA is fastcgi or cgi
 #		for lighttpd, fcgid, proxy, systemd or cgi for Apache,
 #		fastcgi (to the spawn-fcgi script's receivers) or cgi
@@ -16,13 +16,21 @@
 #		the shipped spawn-fcgi script, or from the shipped systemd units
 #		started the way systemd would start them. On failure
 #		it prints the logs, stops what it started and returns 1.
+#		With tls, the port speaks HTTPS, through the shipped TLS
+#		lines (server_tls_conf), with the certificate and key that
+#		server_tls_cert made in SV_TLS_DIR.
+#	server_tls_cert DIR
+#		Makes DIR/cert.pem, a self-signed certificate for 127.0.0.1,
+#		and its key DIR/key.pem with openssl, unless both are there.
+#	server_tls_conf SERVER
+#		Prints the shipped file with the server's TLS lines.
 #	server_stop DIR
 #		Stops every process server_start started in DIR; safe to call
 #		twice, or when nothing was started.
 #	server_logs DIR
 #		Prints the server's and the backend's logs.
-#	server_url SERVER VIA PORT
-#		Prints the receiver's URL for a setup.
+#	server_url SERVER VIA PORT [tls]
+#		Prints the receiver's URL for a setup (https with tls).
 #	server_request_log SERVER VIA DIR
 #		Prints the file where each request's log line lands, the one
 #		docs/operations.md names for the setup (for systemd, a file stands
@@ -49,6 +57,7 @@
 #	SV_REAL_IP=1	uncomment the shipped lines that restore the client's
 #			address behind a proxy: from X-Forwarded-For sent by
 #			127.0.0.1 (nginx), from X-Real-IP (Caddy)
+#	SV_TLS_DIR	the directory of cert.pem and key.pem, for tls
 #
 # Run as root, both servers run the receiver as www-data, as Debian's
 # packages do (Apache refuses to run it as root), and the spool, the secret
@@ -103,9 +112,11 @@ sv_fill() {
 	    -e "s|/var/log/makini-webhook|$(sv_sed_escape "$sv_dir/log/makini-webhook")|g" \
 	    -e "s|/home/example/makini-webhook/secret|$(sv_sed_escape "${SV_SECRET_FILE:-}")|g" \
 	    -e "s|/home/example/makini-webhook/spool|$(sv_sed_escape "$SV_SPOOL")|g" \
+	    -e "s|/etc/letsencrypt/live/webhook.example.com/fullchain.pem|$(sv_sed_escape "${SV_TLS_DIR:-}/cert.pem")|g" \
+	    -e "s|/etc/letsencrypt/live/webhook.example.com/privkey.pem|$(sv_sed_escape "${SV_TLS_DIR:-}/key.pem")|g" \
 	    >"$sv_dest" || return 1
 	if grep -v '^[[:space:]]*#' "$sv_dest" |
-	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/var/log/lighttpd|/var/log/makini-webhook|/home/example|/usr/local/bin/makini-webhook)' >&2
+	    grep -E '(^|[[:space:]"'"'"'=:])(/etc/makini-webhook|/var/spool/makini-webhook|/run/makini-webhook|/run/lighttpd|/var/log/lighttpd|/var/log/makini-webhook|/home/example|/usr/local/bin/makini-webhook|/etc/letsencrypt)' >&2
 	then
 		echo "$sv_src: a default path above was not filled in" >&2
 		return 1
@@ -144,6 +155,44 @@ sv_share_paths() {
 	fi
 }
 
+server_tls_cert() {
+	[ -s "$1/cert.pem" ] && [ -s "$1/key.pem" ] && return 0
+	mkdir -p "$1" &&
+	(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$1/key.pem" -out "$1/cert.pem" 2>"$1/openssl.log") || {
+		cat "$1/openssl.log" >&2
+		return 1
+	}
+	chmod 0644 "$1/cert.pem"
+}
+
+server_tls_conf() {
+	case $1 in
+	lighttpd) echo "$SV_SRCDIR/lighttpd/makini-webhook-tls.conf" ;;
+	apache) echo "$SV_SRCDIR/apache/makini-webhook-ssl.conf" ;;
+	nginx) echo "$SV_SRCDIR/nginx/makini-webhook-tls.conf" ;;
+	caddy) echo "$SV_SRCDIR/caddy/Caddyfile" ;;
+	*) echo "no TLS lines for '$1'" >&2; return 1 ;;
+	esac
+}
+
+# sv_tls_fill SERVER DEST DIR PORT: the server's shipped TLS lines, with this
+# run's certificate, and port 443 moved to 127.0.0.1:PORT.
+sv_tls_fill() {
+	: "${SV_TLS_DIR:?SV_TLS_DIR: the directory of cert.pem and key.pem}"
+	sv_fill "$(server_tls_conf "$1")" "$2.new" "$3" || return 1
+	case $1 in
+	lighttpd) sed "s|\":443\"|\"127.0.0.1:$4\"|" ;;
+	nginx) sed "s|^listen 443 |listen 127.0.0.1:$4 |" ;;
+	*) sed "s|:443>|:$4>|" ;;
+	esac <"$2.new" >"$2" && rm -f "$2.new" || return 1
+	grep -q ":$4[\"> ]" "$2" || {
+		echo "$2: no socket of port 443 to move to $4" >&2
+		return 1
+	}
+}
+
 sv_lighttpd_conf() {
 	sv_via=$1 sv_port=$2 sv_dir=$3
 	case $sv_via in
@@ -153,6 +202,10 @@ sv_lighttpd_conf() {
 	sv_fill "$SV_SRCDIR/lighttpd/makini-webhook-$sv_via.conf" \
 		"$sv_dir/conf/makini-webhook.conf" "$sv_dir" || return 1
 	sv_lighttpd_pass "$sv_dir/conf/makini-webhook.conf" || return 1
+	if [ "$sv_tls" = tls ]; then
+		sv_tls_fill lighttpd "$sv_dir/conf/tls.conf" "$sv_dir" \
+			"$sv_port" || return 1
+	fi
 	{
 		echo "# Written by tests/servers.sh around the shipped file."
 		echo "server.document-root = \"$sv_dir/htdocs\""
@@ -166,6 +219,9 @@ sv_lighttpd_conf() {
 			echo 'server.groupname = "www-data"'
 		fi
 		echo "include \"$sv_dir/conf/makini-webhook.conf\""
+		if [ "$sv_tls" = tls ]; then
+			echo "include \"$sv_dir/conf/tls.conf\""
+		fi
 	} >"$sv_dir/conf/lighttpd.conf"
 	chmod 1777 "$sv_dir/tmp"
 }
@@ -188,6 +244,11 @@ sv_apache_conf() {
 	esac
 	sv_fill "$SV_SRCDIR/apache/$sv_file" \
 		"$sv_dir/conf/makini-webhook.conf" "$sv_dir" || return 1
+	if [ "$sv_tls" = tls ]; then
+		sv_tls_fill apache "$sv_dir/conf/ssl.conf" "$sv_dir" \
+			"$sv_port" || return 1
+		sv_mods="$sv_mods socache_shmcb ssl http2"
+	fi
 	{
 		echo "# Written by tests/servers.sh around the shipped file."
 		echo "ServerRoot \"$sv_dir\""
@@ -234,6 +295,10 @@ sv_apache_conf() {
 		echo "	Require all granted"
 		echo "</Directory>"
 		echo "Include \"$sv_dir/conf/makini-webhook.conf\""
+		if [ "$sv_tls" = tls ]; then
+			echo "SSLSessionCache \"shmcb:$sv_run/ssl_scache(512000)\""
+			echo "Include \"$sv_dir/conf/ssl.conf\""
+		fi
 		if [ -n "${SV_PASS:-}" ]; then
 			echo "PassEnv $SV_PASS"
 		fi
@@ -301,6 +366,10 @@ sv_nginx_conf() {
 	sv_fill "$SV_SRCDIR/nginx/$sv_file" \
 		"$sv_dir/conf/makini-webhook.conf" "$sv_dir" &&
 	sv_nginx_pass "$sv_dir/conf/makini-webhook.conf" || return 1
+	if [ "$sv_tls" = tls ]; then
+		sv_tls_fill nginx "$sv_dir/conf/tls.conf" "$sv_dir" \
+			"$sv_port" || return 1
+	fi
 	if [ "${SV_REAL_IP:-0}" = 1 ]; then
 		sed 's/^\([[:space:]]*\)#\(set_real_ip_from\|real_ip_header\)/\1\2/' \
 			"$sv_dir/conf/makini-webhook.conf" >"$sv_dir/conf/new" &&
@@ -327,7 +396,11 @@ sv_nginx_conf() {
 			echo "	${t}_temp_path $sv_dir/tmp/$t;"
 		done
 		echo "	server {"
-		echo "		listen 127.0.0.1:$sv_port;"
+		if [ "$sv_tls" = tls ]; then
+			echo "		include $sv_dir/conf/tls.conf;"
+		else
+			echo "		listen 127.0.0.1:$sv_port;"
+		fi
 		echo "		root $sv_dir/htdocs;"
 		echo "		include $sv_dir/conf/makini-webhook.conf;"
 		echo "	}"
@@ -360,17 +433,26 @@ sv_caddy_conf() {
 		echo "	admin off"
 		echo "	grace_period 1s"
 		echo "	storage file_system $sv_dir/caddy"
+		# No redirecting listener on port 80 beside the test's.
+		[ "$sv_tls" != tls ] || echo "	auto_https disable_redirects"
 		echo "}"
-		sed -e "s|^webhook\.example\.com {|http://127.0.0.1:$sv_port {|" \
-		    -e 's|^\([[:space:]]*\)#bind 127\.0\.0\.1$|\1bind 127.0.0.1|' \
-			"$sv_dir/conf/Caddyfile.shipped" |
+		if [ "$sv_tls" = tls ]; then
+			# The given certificate of the shipped tls line.
+			sed -e "s|^webhook\.example\.com {|https://127.0.0.1:$sv_port {|" \
+			    -e 's|^\([[:space:]]*\)#\(tls [^ ]*/cert\.pem [^ ]*/key\.pem\)$|\1\2|'
+		else
+			sed -e "s|^webhook\.example\.com {|http://127.0.0.1:$sv_port {|"
+		fi <"$sv_dir/conf/Caddyfile.shipped" |
+		sed -e 's|^\([[:space:]]*\)#bind 127\.0\.0\.1$|\1bind 127.0.0.1|' |
 		if [ "${SV_REAL_IP:-0}" = 1 ]; then
 			sed 's|^\([[:space:]]*\)#\(env REMOTE_ADDR \)|\1\2|'
 		else
 			cat
 		fi
 	} >"$sv_dir/conf/Caddyfile"
-	grep -q "^http://127.0.0.1:$sv_port {" "$sv_dir/conf/Caddyfile" &&
+	grep -q "^https\{0,1\}://127.0.0.1:$sv_port {" "$sv_dir/conf/Caddyfile" &&
+	{ [ "$sv_tls" != tls ] ||
+	  grep -q "^[[:space:]]*tls [^#]*/cert.pem" "$sv_dir/conf/Caddyfile"; } &&
 	grep -q "^[[:space:]]*bind 127.0.0.1$" "$sv_dir/conf/Caddyfile" || {
 		echo "caddy/Caddyfile: no site address or bind line to fill in" >&2
 		return 1
@@ -456,7 +538,11 @@ sv_systemd_backend() {
 }
 
 server_url() {
-	echo "http://127.0.0.1:$3/makini-webhook"
+	if [ "${4:-}" = tls ]; then
+		echo "https://127.0.0.1:$3/makini-webhook"
+	else
+		echo "http://127.0.0.1:$3/makini-webhook"
+	fi
 }
 
 server_request_log() {
@@ -515,12 +601,15 @@ sv_port_taken() {
 }
 
 # Succeeds once process $2 listens on 127.0.0.1:$1 and the port answers
-# HTTP; fails if the process exits first or SV_START_TIMEOUT passes.
+# HTTP (HTTPS with $3 tls); fails if the process exits first or
+# SV_START_TIMEOUT passes.
 sv_wait_port() {
 	sv_tries=$((SV_START_TIMEOUT * 10))
+	sv_scheme=http
+	[ "${3:-}" != tls ] || sv_scheme=https
 	while [ "$sv_tries" -gt 0 ]; do
-		sv_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-			"http://127.0.0.1:$1/" 2>/dev/null) || true
+		sv_code=$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 2 \
+			"$sv_scheme://127.0.0.1:$1/" 2>/dev/null) || true
 		case $sv_code in
 		[1-5]??) sv_listens "$1" "$2" && return 0 ;;
 		esac
@@ -543,7 +632,11 @@ sv_pids() {
 }
 
 server_start() {
-	sv_server=$1 sv_via=$2 sv_port=$3 sv_dir=$4
+	sv_server=$1 sv_via=$2 sv_port=$3 sv_dir=$4 sv_tls=${5:-}
+	case $sv_tls in
+	''|tls) ;;
+	*) echo "server_start: '$sv_tls' is not tls" >&2; return 1 ;;
+	esac
 	: "${SV_BIN:?SV_BIN: the receiver to serve}" "${SV_SPOOL:?SV_SPOOL}"
 	mkdir -p "$sv_dir" || return 1
 	sv_dir=$(cd "$sv_dir" && pwd)
@@ -660,7 +753,7 @@ server_start() {
 		return 1
 		;;
 	esac
-	sv_wait_port "$sv_port" "$(tail -n 1 "$sv_dir/pids")" || {
+	sv_wait_port "$sv_port" "$(tail -n 1 "$sv_dir/pids")" "$sv_tls" || {
 		server_logs "$sv_dir" >&2
 		server_stop "$sv_dir"
 		return 1

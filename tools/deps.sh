@@ -2,6 +2,7 @@
 # See LICENSE file for copyright and license details.
 # Installs the Debian packages that the build, the tests, the demo and the
 # benchmark need, and only those missing: a no-op when all are there.
+# (mod_ssl and mod_http2, for the HTTPS tests, ship in apache2 itself.)
 set -eu
 
 packages="gcc make pkg-config libfcgi-dev libfcgi-bin libjson-c-dev
@@ -12,7 +13,8 @@ postgresql redis-server redis-tools glusterfs-server glusterfs-client
 xfsprogs e2fsprogs strace mandoc
 nginx fcgiwrap caddy haproxy iproute2
 dpkg-dev debhelper apache2-dev lintian
-prometheus prometheus-node-exporter"
+prometheus prometheus-node-exporter
+openssl lighttpd-mod-openssl python3-h2"
 
 missing=
 for p in $packages; do

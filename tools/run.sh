@@ -14,6 +14,11 @@
 #				nginx goes through fcgiwrap; caddy has
 #				fastcgi alone (to spawn-fcgi)
 #	PORT=N			the port on 127.0.0.1 (8080)
+#	TLS=1			HTTPS (and HTTP/2 where the setup takes it)
+#				through the server's shipped TLS lines, with a
+#				self-signed certificate for 127.0.0.1 made once
+#				in ./var/tls (TLS_CERT= and TLS_KEY= give a
+#				certificate and key of your own instead)
 #
 # The state lives in ./var (RUN_STATE=dir moves it): the demo secret
 # (generated once, kept), the spool, and the server's configuration and
@@ -45,6 +50,11 @@ nginx/fastcgi|nginx/cgi|caddy/fastcgi) ;;
 	   *) echo 'fastcgi, cgi' ;;
 	   esac), not '$VIA'" >&2
    exit 2 ;;
+esac
+TLS=${TLS:-0}
+case $TLS in
+0|1) ;;
+*) echo "make run: TLS is 0 or 1, not '$TLS'" >&2; exit 2 ;;
 esac
 case $PORT in
 ''|*[!0-9]*) echo "make run: PORT must be a number, not '$PORT'" >&2; exit 2 ;;
@@ -120,14 +130,41 @@ stop() {
 }
 trap 'stop 0' INT TERM HUP
 
-server_start "$SERVER" "$VIA" "$PORT" "$DIR" || exit 1
+# HTTPS: the caller's certificate (which may not name 127.0.0.1, hence
+# curl -k), else a self-signed one for 127.0.0.1 that curl can check.
+tls=
+cacert=
+if [ "$TLS" = 1 ]; then
+	tls=tls
+	if [ -n "${TLS_CERT:-}${TLS_KEY:-}" ]; then
+		[ -r "${TLS_CERT:-}" ] && [ -r "${TLS_KEY:-}" ] || {
+			echo "make run: TLS_CERT and TLS_KEY name a readable" \
+				"certificate and key" >&2
+			exit 2
+		}
+		SV_TLS_DIR=$VAR/tls-given
+		mkdir -p "$SV_TLS_DIR" &&
+		ln -sf "$(cd "$(dirname "$TLS_CERT")" && pwd)/$(basename "$TLS_CERT")" \
+			"$SV_TLS_DIR/cert.pem" &&
+		ln -sf "$(cd "$(dirname "$TLS_KEY")" && pwd)/$(basename "$TLS_KEY")" \
+			"$SV_TLS_DIR/key.pem" || exit 1
+		cacert="-k "
+	else
+		SV_TLS_DIR=$VAR/tls
+		server_tls_cert "$SV_TLS_DIR" || exit 1
+		cacert="--cacert $SHOWN_VAR/tls/cert.pem "
+	fi
+	export SV_TLS_DIR
+fi
+
+server_start "$SERVER" "$VIA" "$PORT" "$DIR" $tls || exit 1
 server_pid=$(head -n 1 "$DIR/pids")
 
 # A sample event and a ready command line, relative to the source tree.
 event=$VAR/event.json
 printf '{"event": "assets.updated", "body": ["%s"]}\n' \
 	"3f2504e0-4f89-11d3-9a0c-0305e82c3301" >"$event"
-url=$(server_url "$SERVER" "$VIA" "$PORT")
+url=$(server_url "$SERVER" "$VIA" "$PORT" $tls)
 if [ -n "$demo_secret" ]; then
 	sign="MAKINI_WEBHOOK_SECRET_FILE=$SHOWN_VAR/secret ./cgi/makini-webhook.cgi sign"
 else
@@ -162,7 +199,7 @@ fi
 cat <<EOF
 
 Post a signed event:
-  curl -i -H "X-Webhook-Signature: \$($sign < $SHOWN_VAR/event.json)" --data-binary @$SHOWN_VAR/event.json $url
+  curl -i ${cacert}-H "X-Webhook-Signature: \$($sign < $SHOWN_VAR/event.json)" --data-binary @$SHOWN_VAR/event.json $url
 
 Stop with Ctrl-C.
 EOF
