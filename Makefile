@@ -12,6 +12,8 @@
 #   make run-cluster  that topology as a demo, until Ctrl-C
 #   make check-package  the Debian package (debian/) built, linted, installed,
 #                   served, upgraded and purged; as root
+#   make check-h2-soak  the HTTPS tests with stalled and trickling clients
+#                   held past the servers' stream timeouts
 #   make run        serve the receiver through a real web server (see README)
 #   make bench      the side-by-side benchmark
 #   make static     cgi/makini-webhook-static.cgi, statically linked, for
@@ -81,7 +83,7 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 .PHONY: FORCE all deps check check-unit check-shell check-static run bench static \
 	install install-static install-man uninstall clean libs-present fuzz fuzz-build \
 	fuzz-smoke check-valgrind check-reliability check-cluster check-package \
-	check-cluster-long run-cluster
+	check-cluster-long run-cluster check-h2-soak
 
 all: $(BIN)
 
@@ -356,6 +358,11 @@ check-valgrind: all
 check-reliability: deps all
 	@$(MAKE) --no-print-directory $(SKIP_BIN) $(EARLY_BIN)
 	@sh tests/reliability/check.sh
+
+# tests/t5850-tls.sh with its stalled and trickling clients held for 8 s,
+# past H2StreamTimeout, and ten deliveries timed among them on each setup.
+check-h2-soak: deps all
+	@TLS_SOAK=1 sh tests/t5850-tls.sh
 
 # The queue's race and crash tests on a real distributed file system: two
 # FUSE mounts of one GlusterFS volume stand in for two hosts sharing the
