@@ -3,6 +3,7 @@
 #define MAKINI_ID_H
 
 #include <stddef.h>
+#include <time.h>
 
 /*
  * Event ids, such as
@@ -19,5 +20,8 @@
 
 /* Writes a new id for action into out (size at least ID_LEN_MAX + 1). */
 void id_make(char *out, size_t size, const char *action);
+
+/* The time id was received, from its leading UTC time; 0 without one. */
+time_t id_time(const char *id);
 
 #endif

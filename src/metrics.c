@@ -13,12 +13,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "queue_claim.h"
+#include "io.h"
 #include "log.h"
+#include "queue_claim.h"
+#include "spool_rename.h"
 
 #define MAGIC "makini-metrics-1" /* a new layout takes a new magic */
 
@@ -57,14 +58,13 @@ static int
 create_file(int dir, const char *name)
 {
 	static const struct metrics_file zero = { .magic = MAGIC };
-	unsigned char r[8];
+	char random[SPOOL_RANDOM_HEX + 1];
 	char tmp[CLAIM_HOST_MAX + sizeof(METRICS_SUFFIX) + 20];
-	int fd, rc = -1, saved;
+	int fd, rc = -1;
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (spool_random_hex(random) < 0)
 		return -1;
-	snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x",
-		 name, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	snprintf(tmp, sizeof(tmp), ".%s.%s", name, random);
 	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 				      O_CLOEXEC, 0640);
 	if (fd < 0)
@@ -74,10 +74,8 @@ create_file(int dir, const char *name)
 	    fsync(fd) == 0 &&
 	    (linkat(dir, tmp, dir, name, 0) == 0 || errno == EEXIST))
 		rc = 0;
-	saved = errno;
-	close(fd);
-	unlinkat(dir, tmp, 0);
-	errno = saved;
+	close_saving_errno(fd);
+	unlink_saving_errno(dir, tmp);
 	return rc;
 }
 
@@ -110,14 +108,8 @@ open_counters(const char *spool)
 		if (create_file(dir, name) == 0)
 			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	}
-	{
-		int saved = errno;
-
-		if (dir >= 0)
-			close(dir);
-		close(root);
-		errno = saved;
-	}
+	close_saving_errno(dir);
+	close_saving_errno(root);
 	return fd;
 }
 

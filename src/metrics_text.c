@@ -12,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "queue_claim.h"
 #include "id.h"
+#include "io.h"
+#include "queue_admin.h"
+#include "spool_rename.h"
 #include "spool_type.h"
 
 #ifndef MAKINI_VERSION
@@ -38,49 +39,6 @@ struct view {
 	size_t n, cap;
 	int failed_types; /* types that could not be opened safely */
 };
-
-/* The receive time of an id, from its leading UTC time; 0 without one. */
-static time_t
-id_time(const char *id)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(id, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm);
-}
-
-static long
-count_dir(int fd, long *running, time_t *oldest)
-{
-	struct dirent *de;
-	long n = 0;
-	DIR *dir;
-
-	if (fd < 0 || !(dir = spool_list(fd)))
-		return 0;
-	while ((de = readdir(dir))) {
-		char id[ID_LEN_MAX + 1];
-		time_t t;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (running && strstr(de->d_name, CLAIM_MARK)) {
-			(*running)++;
-		} else if (spool_event_id(de->d_name, id)) {
-			n++;
-			t = oldest ? id_time(id) : 0;
-			if (t && (*oldest == 0 || t < *oldest))
-				*oldest = t;
-		}
-	}
-	closedir(dir);
-	return n;
-}
 
 static int
 add_type(const char *type, struct spool_type *t, void *ctx)
@@ -104,9 +62,9 @@ add_type(const char *type, struct spool_type *t, void *ctx)
 	tv = &v->types[v->n++];
 	memset(tv, 0, sizeof(*tv));
 	snprintf(tv->name, sizeof(tv->name), "%s", type);
-	tv->pending = count_dir(t->new, &tv->running, &tv->oldest);
-	tv->done = count_dir(t->cur, NULL, NULL);
-	tv->failed = count_dir(t->failed, NULL, NULL);
+	tv->pending = queue_count(t->new, &tv->running, &tv->oldest);
+	tv->done = queue_count(t->cur, NULL, NULL);
+	tv->failed = queue_count(t->failed, NULL, NULL);
 	return 0;
 }
 
@@ -318,16 +276,15 @@ out:
 int
 metrics_output(const struct config *cfg, const char *file)
 {
-	char tmp[PATH_MAX];
-	unsigned char r[4];
+	char tmp[PATH_MAX], random[SPOOL_RANDOM_HEX + 1];
 	FILE *out = NULL;
-	int fd, saved;
+	int fd;
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (spool_random_hex(random) < 0)
 		return -1;
 	/* The collector reads *.prom only: the temporary name is skipped. */
-	if (snprintf(tmp, sizeof(tmp), "%s.%02x%02x%02x%02x.tmp", file, r[0],
-		     r[1], r[2], r[3]) >= (int)sizeof(tmp)) {
+	if (snprintf(tmp, sizeof(tmp), "%s.%s.tmp", file, random) >=
+	    (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -336,23 +293,21 @@ metrics_output(const struct config *cfg, const char *file)
 	if (fd < 0)
 		return -1;
 	if (!(out = fdopen(fd, "w"))) {
-		saved = errno;
-		close(fd);
+		close_saving_errno(fd);
 		goto fail;
 	}
 	if (metrics_print(cfg, out) < 0 || fflush(out) != 0 ||
 	    fsync(fileno(out)) < 0) {
-		saved = errno;
+		int saved = errno; /* fclose's own errno is not the story */
+
 		fclose(out);
+		errno = saved;
 		goto fail;
 	}
-	if (fclose(out) != 0 || rename(tmp, file) < 0) {
-		saved = errno;
+	if (fclose(out) != 0 || rename(tmp, file) < 0)
 		goto fail;
-	}
 	return 0;
 fail:
-	unlink(tmp);
-	errno = saved;
+	unlink_saving_errno(AT_FDCWD, tmp);
 	return -1;
 }

@@ -17,27 +17,8 @@
 #include "queue_claim.h"
 #include "spool_type.h"
 
-/*
- * The time an id was received, from its leading UTC time; 0 when it does
- * not start with one.
- */
-static time_t
-id_time(const char *id)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(id, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return timegm(&tm);
-}
-
-/* Counts the events in one directory; for new/, claims and the oldest. */
-static long
-count_events(int dir_fd, long *running, time_t *oldest)
+long
+queue_count(int dir_fd, long *running, time_t *oldest)
 {
 	struct dirent *de;
 	long n = 0;
@@ -97,9 +78,9 @@ add_type_status(const char *type, struct spool_type *t, void *ctx)
 	ts = &l->items[l->n++];
 	memset(ts, 0, sizeof(*ts));
 	snprintf(ts->type, sizeof(ts->type), "%s", type);
-	ts->pending = count_events(t->new, &ts->running, &ts->oldest);
-	ts->cur = count_events(t->cur, NULL, NULL);
-	ts->failed = count_events(t->failed, NULL, NULL);
+	ts->pending = queue_count(t->new, &ts->running, &ts->oldest);
+	ts->cur = queue_count(t->cur, NULL, NULL);
+	ts->failed = queue_count(t->failed, NULL, NULL);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #define MAKINI_QUEUE_ADMIN_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -10,6 +11,14 @@
  * The operators' view of the queue: status, retry and replay. They reach
  * the spool only through the spool layer's directory descriptors.
  */
+
+/*
+ * Counts the events in directory dir_fd (none when it is -1): with
+ * running set, the claims there too, into *running; with oldest set, the
+ * receive time of the oldest event, into *oldest when older than what it
+ * holds (0 for nothing yet). For status and for the metrics.
+ */
+long queue_count(int dir_fd, long *running, time_t *oldest);
 
 /*
  * Prints per type the counts in new/ (pending and running), cur/ and
