@@ -218,7 +218,7 @@ check-unit: $(UNIT_BIN)
 	@MAKINI_TESTS=none sh tests/run-all.sh $(UNIT_BIN)
 
 check-shell: deps
-	@$(MAKE) --no-print-directory all $(SKIP_BIN)
+	@$(MAKE) --no-print-directory all $(SKIP_BIN) $(EARLY_BIN)
 	@sh tests/run-all.sh
 
 # The CGI tests once more, against the static build, as shared hosting and
