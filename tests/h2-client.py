@@ -86,7 +86,19 @@ class H2:
         self.status = {}
         self.body = {}
         self.done = set()
+        self.settled = False
         self.flush()
+        # The server's SETTINGS first: its bound on concurrent streams
+        # (a stream opened past it is refused).
+        end = time.monotonic() + DEADLINE
+        while not self.settled and time.monotonic() < end:
+            self.sock.settimeout(max(0.01, end - time.monotonic()))
+            try:
+                if not self.receive():
+                    break
+            except socket.timeout:
+                break
+        self.sock.settimeout(DEADLINE)
 
     def flush(self):
         data = self.c.data_to_send()
@@ -154,6 +166,8 @@ class H2:
                 self.done.add(sid)
                 self.pending.pop(sid, None)
                 self.finish.pop(sid, None)
+            elif isinstance(ev, h2.events.RemoteSettingsChanged):
+                self.settled = True
             elif isinstance(ev, h2.events.ConnectionTerminated):
                 return False
         self.push()
@@ -386,11 +400,6 @@ def cmd_stall(t, args):
         s, proto = t.connect()
         if proto == "h2":
             c = H2(s, t)
-            c.sock.settimeout(1)
-            try:
-                c.receive()
-            except socket.timeout:
-                pass
             # Within the server's SETTINGS_MAX_CONCURRENT_STREAMS: past
             # it the server would close the connection, and nothing
             # would stall.
