@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "queue_admin.h"
 #include "queue_drain.h"
+#include "queue_prune.h"
 #include "sig.h"
 
 #ifndef MAKINI_VERSION
@@ -36,7 +37,9 @@ usage(FILE *out)
 	fputs("usage: makini-webhook [--help | --version | sign | check |\n"
 	      "                       drain | status [--json] |\n"
 	      "                       retry [ID | TYPE] | replay ID |\n"
-	      "                       metrics [--output FILE]]\n"
+	      "                       metrics [--output FILE] |\n"
+	      "                       prune [--dry-run] [--older-than AGE]\n"
+	      "                             [TYPE]]\n"
 	      "\n"
 	      "Receives Makini webhooks when a web server runs it as CGI or\n"
 	      "FastCGI: verifies each request's X-Webhook-Signature and\n"
@@ -56,6 +59,9 @@ usage(FILE *out)
 	      "  replay   a finished event (in cur/) queued again\n"
 	      "  metrics  the queue and the counters in Prometheus's text\n"
 	      "           format; --output FILE writes them atomically\n"
+	      "  prune    remove events older than AGE (3600, 90m, 12h, 30d;\n"
+	      "           default MAKINI_WEBHOOK_PRUNE_AGE) from cur/ and\n"
+	      "           failed/; --dry-run lists them and removes nothing\n"
 	      "\n"
 	      "Configuration comes from MAKINI_WEBHOOK_* environment\n"
 	      "variables, or makini-webhook.env beside the program. Run as\n"
@@ -285,6 +291,62 @@ out:
 	return rc;
 }
 
+/* prune [--dry-run] [--older-than AGE] [TYPE]; argv past the verb. */
+static int
+prune(char *const *env, int argc, char **argv)
+{
+	unsigned long long age = 0;
+	const char *type = NULL, *given = NULL;
+	int dry_run = 0, rc = 2;
+	struct config cfg;
+	long n;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = 1;
+		} else if (strcmp(argv[i], "--older-than") == 0 &&
+			   i + 1 < argc) {
+			given = argv[++i];
+			if (config_parse_age(given, &age) < 0) {
+				fprintf(stderr, "makini-webhook: prune: '%s' "
+					"is not an age such as 3600, 90m, 12h "
+					"or 30d\n", given);
+				return 2;
+			}
+		} else if (!type && argv[i][0] != '-') {
+			type = argv[i];
+		} else {
+			fprintf(stderr, "makini-webhook: prune: unexpected "
+				"argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (load_for_queue(&cfg, env, 0, !dry_run) < 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!given)
+		age = cfg.prune_age;
+	if (!given && !age) {
+		fputs("makini-webhook: prune needs an age: --older-than AGE "
+		      "or MAKINI_WEBHOOK_PRUNE_AGE\n", stderr);
+		goto out;
+	}
+	n = queue_prune(&cfg, type, age, dry_run, stdout);
+	if (n < 0) {
+		fprintf(stderr, "makini-webhook: prune: %s\n",
+			strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	printf("prune: %ld event%s %s\n", n, n == 1 ? "" : "s",
+	       dry_run ? "would be removed (dry run)" : "removed");
+	rc = 0;
+out:
+	config_free(&cfg);
+	return rc;
+}
+
 static int
 too_many(int argc, int most, char **argv)
 {
@@ -345,6 +407,8 @@ cli_main(int argc, char **argv, char *const *env)
 			       ? 2
 			       : requeue(env, "replay", argv[2]);
 	}
+	if (strcmp(argv[1], "prune") == 0)
+		return prune(env, argc - 2, argv + 2);
 	if (strcmp(argv[1], "metrics") == 0) {
 		int output = argc > 2 && strcmp(argv[2], "--output") == 0;
 

@@ -30,7 +30,7 @@ static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
 	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM", "CLAIM_TIMEOUT",
-	"HOOK_CONCURRENCY", "LOG",
+	"HOOK_CONCURRENCY", "PRUNE_AGE", "FAILURE_HOOK", "LOG",
 };
 
 /*
@@ -117,6 +117,47 @@ unsigned_var(struct config *cfg, char *const *base, char *const *overlay,
 
 	number_var(cfg, base, overlay, name, min, max, &n);
 	*field = (unsigned)n;
+}
+
+/*
+ * PRUNE_AGE: a whole number of seconds, or of minutes, hours or days with
+ * the suffix m, h or d ("30d"); 0, unset, means prune needs --older-than.
+ */
+static void
+age_var(struct config *cfg, char *const *base, char *const *overlay)
+{
+	const char *v = lookup(base, overlay, "PRUNE_AGE");
+
+	if (v && config_parse_age(v, &cfg->prune_age) < 0)
+		problem(cfg, NULL, CONFIG_PREFIX "PRUNE_AGE is not an age "
+			"such as 3600, 90m, 12h or 30d");
+}
+
+int
+config_parse_age(const char *text, unsigned long long *seconds)
+{
+	unsigned long long n = 0, unit = 1;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > 100000000ULL)
+			return -1;
+	}
+	switch (*p) {
+	case '\0': break;
+	case 's': unit = 1; p++; break;
+	case 'm': unit = 60; p++; break;
+	case 'h': unit = 3600; p++; break;
+	case 'd': unit = 86400; p++; break;
+	default: return -1;
+	}
+	if (*p)
+		return -1;
+	*seconds = n * unit;
+	return 0;
 }
 
 static char *
@@ -312,6 +353,9 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->spool_relative = cfg->spool && cfg->spool[0] != '/';
 	make_absolute(&cfg->spool);
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
+	cfg->failure_hook = path_var(cfg, base, overlay, "FAILURE_HOOK", NULL);
+	make_absolute(&cfg->failure_hook);
+	age_var(cfg, base, overlay);
 	hook_env_var(cfg, base, overlay);
 	log_var(cfg, base, overlay);
 
@@ -369,6 +413,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->spool);
 	free(cfg->hooks);
+	free(cfg->failure_hook);
 	free(cfg->hook_env);
 	free(cfg->log_file);
 	memset(cfg, 0, sizeof(*cfg));

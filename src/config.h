@@ -57,6 +57,10 @@ struct config {
 	unsigned retry_delay; /* seconds before the first retry; doubles */
 	unsigned claim_timeout; /* seconds without a heartbeat: claim is dead */
 	unsigned hook_concurrency; /* instances of one hook at once, per host */
+	/* prune's default age in seconds (PRUNE_AGE), 0 when unset */
+	unsigned long long prune_age;
+	/* run once for each event moved to failed/ (FAILURE_HOOK), or NULL */
+	char *failure_hook;
 	int fsync;
 	enum allow_from allow_from;
 	struct allow_list allow;
@@ -83,6 +87,12 @@ void config_free(struct config *cfg);
  * none. Never a value or a path.
  */
 const char *config_problem(const struct config *cfg);
+
+/*
+ * Parses an age as PRUNE_AGE and prune --older-than take it: whole
+ * seconds, or with the suffix s, m, h or d. Returns 0, or -1.
+ */
+int config_parse_age(const char *text, unsigned long long *seconds);
 
 /*
  * The configuration for one request: the captured process environment

@@ -21,6 +21,8 @@ struct hook_call {
 	const char *id; /* also MAKINI_DELIVERY_KEY: see hook_env.c */
 	unsigned attempt;
 	const char *event_file; /* queue mode: the spooled file, else NULL */
+	/* The failure hook's: the last error, as MAKINI_FAILURE_REASON. */
+	const char *failure_reason;
 	/*
 	 * Called about every heartbeat_ms while the hook runs, when set. A
 	 * return below 0 means the event is no longer ours: the hook is

@@ -18,6 +18,7 @@
 static const char *const hook_own_names[] = {
 	"MAKINI_EVENT", "MAKINI_ENTITY", "MAKINI_ACTION", "MAKINI_EVENT_ID",
 	"MAKINI_ATTEMPT", "MAKINI_EVENT_FILE", "MAKINI_DELIVERY_KEY",
+	"MAKINI_FAILURE_REASON", "MAKINI_ATTEMPTS",
 };
 
 static int
@@ -105,6 +106,10 @@ hook_env_build(const struct hook_call *call, char **envp)
 	 * folded equal bytes would drop the second change.
 	 */
 	env_add(envp, &n, "MAKINI_DELIVERY_KEY", call->id);
+	if (call->failure_reason) {
+		env_add(envp, &n, "MAKINI_FAILURE_REASON", call->failure_reason);
+		env_add(envp, &n, "MAKINI_ATTEMPTS", attempt);
+	}
 
 	for (const char *const *names = call->env_names; *names; names++) {
 		const char *name = *names;

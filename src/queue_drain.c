@@ -19,6 +19,7 @@
 #include "id.h"
 #include "log.h"
 #include "metrics.h"
+#include "queue_failed.h"
 #include "queue_claim.h"
 #include "queue_slot.h"
 #include "spool_rename.h"
@@ -333,6 +334,9 @@ queue_run(const struct drain_pass *pass, const char *type,
 out:
 	if (slot >= 0)
 		close(slot);
+	if (outcome == QUEUE_FAILED)
+		queue_failed_notify(cfg, t, &ev, id, pass->env_first,
+				    pass->env_second);
 	return outcome;
 }
 
@@ -366,7 +370,20 @@ return_dead_claim(const struct drain_pass *pass, const char *type,
 		 owner);
 	pass->counts->returned++;
 	metrics_count_returned(pass->cfg, type);
-	return record_failure(pass, &c, &st, 0, why) == QUEUE_RETRY;
+	switch (record_failure(pass, &c, &st, 0, why)) {
+	case QUEUE_RETRY:
+		return 1;
+	case QUEUE_FAILED: {
+		struct event ev;
+
+		if (event_of(type, id, &ev) == 0)
+			queue_failed_notify(pass->cfg, t, &ev, id,
+					    pass->env_first, pass->env_second);
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 struct pending {
