@@ -128,12 +128,17 @@ gl_run() {
 		"$gr_host" "$gr_dir" "$@"
 }
 
+# gl_cli HOST ARGS...: the gluster command against HOST's glusterd, in a
+# mount namespace as gl_run's (it writes in /var/lib/glusterd too).
 gl_cli() {
 	gc_host=$1
 	shift
 	timeout "$HOSTS_STEP_TIMEOUT" \
 		nsenter --net="/run/netns/$(host_ns "$gc_host")" \
-		gluster --mode=script \
+		unshare --mount --propagation private sh -c '
+		mount --bind "$0/var-lib" /var/lib/glusterd &&
+		mount --bind "$0/run" /run/gluster && exec "$@"' \
+		"$HOSTS_DIR/$gc_host" gluster --mode=script \
 		--glusterd-sock="$HOSTS_DIR/$gc_host/glusterd.socket" \
 		--log-file="$HOSTS_DIR/$gc_host/log/cli.log" "$@"
 }
@@ -318,7 +323,9 @@ host_pids() {
 }
 
 # HOST dies whole: SIGKILL of every process in it, until none is left
-# (a runner may fork while it is being killed).
+# (a runner may fork while it is being killed). Stopping them first
+# (SIGSTOP) would leave a stopped FUSE client holding up every process
+# blocked on the mount, and the listing of the host's processes with them.
 web_kill() {
 	for _ in $(seq 50); do
 		pids=$(host_pids "$1")
@@ -342,6 +349,9 @@ db_up() {
 	unix_socket_directories = '$d'
 	max_connections = 100
 	fsync = off
+	# Its shared memory in the data directory, not in /dev/shm, where a
+	# server killed at the end would leave it.
+	dynamic_shared_memory_type = mmap
 	EOF
 	echo "host makini makini_hook $HOSTS_NET.0/24 trust" \
 		>>"$d/data/pg_hba.conf"
@@ -466,8 +476,9 @@ hosts_down() {
 		gl_cli gl1 volume delete v0 >/dev/null 2>&1
 	fi
 	if [ -n "$(host_pids db)" ]; then
-		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$HOSTS_DIR/db/data" \
-			-s -m immediate stop >/dev/null 2>&1
+		timeout "$HOSTS_STEP_TIMEOUT" runuser -u postgres -- \
+			"$PG_BIN/pg_ctl" -D "$HOSTS_DIR/db/data" -s -m fast stop \
+			>/dev/null 2>&1
 	fi
 	while read -r ns; do
 		for _ in $(seq 50); do
