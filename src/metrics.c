@@ -135,10 +135,17 @@ counters(const struct config *cfg)
 		   : mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
 			  fd, 0);
 	if (m == MAP_FAILED) {
-		/* No spool yet: the first event makes it, and counts. */
-		if (!failed_once && errno != ENOENT)
+		int saved = errno;
+
+		/*
+		 * No spool yet: the first event makes it, and counts. A spool
+		 * this process cannot write at all is for the request's own
+		 * line to report (503), not for a second line per process.
+		 */
+		if (!failed_once && saved != ENOENT &&
+		    access(cfg->spool, W_OK) == 0)
 			log_line("metrics: cannot map the counter file: %s",
-				 strerror(errno));
+				 strerror(saved));
 		failed_once = 1;
 		if (fd >= 0)
 			close(fd);
