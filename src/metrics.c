@@ -49,7 +49,7 @@ static char mapped_spool[PATH_MAX];
 static int failed_once;
 
 /*
- * Makes SPOOL/.metrics/<host>.counters whole: zeros and the magic written
+ * Makes <host>.counters whole in the counters' directory: zeros and the magic written
  * under a temporary name, synced, then linked into place. Of racing
  * processes one link wins; the others find its file. Returns 0 when the
  * file is there, or -1 with errno set.
@@ -79,18 +79,44 @@ create_file(int dir, const char *name)
 	return rc;
 }
 
-/* Opens (making it when missing) this host's counter file below spool. */
+/*
+ * The directory of spool's counter files, in memory: METRICS_DIR followed
+ * by the spool's device and inode. Not in the spool itself, so that a
+ * mapping held open for writing never keeps the spool's file system from
+ * being remounted read-only, a refused request leaves nothing in the
+ * spool, and no counter page lives on a network file system. Returns 0,
+ * or -1 with errno set (ENOENT: no spool yet).
+ */
+static int
+counters_dir(const char *spool, char *out, size_t size)
+{
+	struct stat st;
+
+	if (stat(spool, &st) < 0)
+		return -1;
+	if (snprintf(out, size, METRICS_DIR ".%llx.%llx",
+		     (unsigned long long)st.st_dev,
+		     (unsigned long long)st.st_ino) >= (int)size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens (making it when missing) this host's counter file for spool. */
 static int
 open_counters(const char *spool)
 {
-	char host[CLAIM_HOST_MAX + 1], path[PATH_MAX];
+	char host[CLAIM_HOST_MAX + 1], path[PATH_MAX], dirpath[PATH_MAX];
 	char name[CLAIM_HOST_MAX + sizeof(METRICS_SUFFIX)];
-	int root, dir = -1, fd = -1;
+	int dir = -1, fd = -1;
 
 	claim_host(host);
 	snprintf(name, sizeof(name), "%s" METRICS_SUFFIX, host);
-	if (snprintf(path, sizeof(path), "%s/" METRICS_DIR "/%s", spool,
-		     name) >= (int)sizeof(path)) {
+	if (counters_dir(spool, dirpath, sizeof(dirpath)) < 0)
+		return -1;
+	if (snprintf(path, sizeof(path), "%s/%s", dirpath, name) >=
+	    (int)sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -98,18 +124,13 @@ open_counters(const char *spool)
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	/* Not the spool itself: a refused request never creates it. */
-	root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -1;
-	if ((mkdirat(root, METRICS_DIR, 0750) == 0 || errno == EEXIST) &&
-	    (dir = openat(root, METRICS_DIR, O_RDONLY | O_DIRECTORY |
-						     O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+	if ((mkdir(dirpath, 0750) == 0 || errno == EEXIST) &&
+	    (dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC)) >= 0) {
 		if (create_file(dir, name) == 0)
 			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	}
 	close_saving_errno(dir);
-	close_saving_errno(root);
 	return fd;
 }
 
@@ -284,7 +305,8 @@ metrics_each_file(const char *spool,
 	int dir;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/" METRICS_DIR, spool);
+	if (counters_dir(spool, path, sizeof(path)) < 0)
+		return errno == ENOENT ? 0 : -1;
 	dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return errno == ENOENT ? 0 : -1;

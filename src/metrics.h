@@ -10,7 +10,8 @@
 
 /*
  * The counters behind the metrics verb, kept in a small file per host,
- * SPOOL/.metrics/<host>.counters, that every process of that host maps
+ * /dev/shm/makini-webhook.metrics.<dev>.<ino>/<host>.counters (the spool's
+ * device and inode), that every process of that host maps
  * once (MAP_SHARED) and updates with atomic adds: CGI processes, FastCGI
  * workers, runners and drains all add to the same words, so counts
  * survive the short life of each process, and concurrent adds lose
@@ -18,11 +19,15 @@
  * into its name), so a mapping never reaches past its end and a full
  * disk never faults an add. Once mapped, counting costs no system call.
  *
+ * The counters live in memory, so they start again from zero when the
+ * host restarts, as a daemon's would: Prometheus's rate() and increase()
+ * take such a reset in their stride.
+ *
  * Counting never fails a request or a hook: a counter file that cannot
  * be made or mapped is logged once, and its counts are dropped.
  */
 
-#define METRICS_DIR ".metrics"
+#define METRICS_DIR "/dev/shm/makini-webhook.metrics"
 #define METRICS_SUFFIX ".counters"
 #define METRICS_TYPES_MAX 128
 #define METRICS_BUCKETS 10 /* hook duration buckets, +Inf apart */
@@ -74,7 +79,7 @@ void metrics_count_failure_hook(const struct config *cfg, const char *type,
 				int ok);
 
 /*
- * Calls fn for each host's counter file below SPOOL/.metrics, mapped
+ * Calls fn for each host's counter file of spool, mapped
  * read-only, with the host's name. Returns 0 (also when there is none),
  * or -1 with errno set when the directory cannot be read.
  */

@@ -67,16 +67,18 @@ trap 'test_run_cleanups' EXIT
 
 # The receivers' shared syncs of new/ (src/spool_sync.c) leave a small
 # file in /dev/shm for each new/ directory they stored into, named after
-# its device and inode, also for directories a test removed: those that
+# its device and inode, also for directories a test removed, and their
+# counters (src/metrics.c) a directory for each spool: those that
 # appeared while the test ran go with it. (One taken from a run beside
 # this one costs that run nothing but a sync shared less.) Registered
 # first, so that it runs last, once the servers have stopped.
 test_shm_before=$TRASH/.shm-before
-ls /dev/shm 2>/dev/null | grep '^makini-webhook\.sync\.' >"$test_shm_before"
+ls /dev/shm 2>/dev/null | grep '^makini-webhook\.\(sync\|metrics\)\.' \
+	>"$test_shm_before"
 test_shm_cleanup() {
-	ls /dev/shm 2>/dev/null | grep '^makini-webhook\.sync\.' |
+	ls /dev/shm 2>/dev/null | grep '^makini-webhook\.\(sync\|metrics\)\.' |
 		grep -v -x -F -f "$test_shm_before" | sed 's|^|/dev/shm/|' |
-		xargs rm -f
+		xargs rm -rf
 }
 test_at_exit 'test_shm_cleanup'
 trap 'exit 130' INT TERM
