@@ -156,17 +156,10 @@ counters(const struct config *cfg)
 		   : mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
 			  fd, 0);
 	if (m == MAP_FAILED) {
-		int saved = errno;
-
-		/*
-		 * No spool yet: the first event makes it, and counts. A spool
-		 * this process cannot write at all is for the request's own
-		 * line to report (503), not for a second line per process.
-		 */
-		if (!failed_once && saved != ENOENT &&
-		    access(cfg->spool, W_OK) == 0)
+		/* No spool yet: the first event makes it, and counts. */
+		if (!failed_once && errno != ENOENT)
 			log_line("metrics: cannot map the counter file: %s",
-				 strerror(saved));
+				 strerror(errno));
 		failed_once = 1;
 		if (fd >= 0)
 			close(fd);
