@@ -23,6 +23,7 @@
 #include "queue_admin.h"
 #include "queue_drain.h"
 #include "queue_prune.h"
+#include "queue_status.h"
 #include "sig.h"
 
 #ifndef MAKINI_VERSION
@@ -35,7 +36,7 @@ static void
 usage(FILE *out)
 {
 	fputs("usage: makini-webhook [--help | --version | sign | check |\n"
-	      "                       drain | status [--json] |\n"
+	      "                       drain [--now] | status [--json] |\n"
 	      "                       retry [ID | TYPE] | replay ID |\n"
 	      "                       metrics [--output FILE] |\n"
 	      "                       prune [--dry-run] [--older-than AGE]\n"
@@ -50,12 +51,16 @@ usage(FILE *out)
 	      "  check    check the configuration, secret and spool; exit 0\n"
 	      "           when usable, 1 when not\n"
 	      "  drain    queue mode: run the hooks of all due pending\n"
-	      "           events, oldest first (for cron or a systemd timer)\n"
+	      "           events, oldest first (for cron or a systemd timer);\n"
+	      "           --now: all pending events, whatever their backoff\n"
 	      "  status   per event type, the events in new/, cur/ and\n"
 	      "           failed/ and the age of the oldest pending one;\n"
-	      "           --json for JSON\n"
+	      "           each failed attempt's next try, error and output;\n"
+	      "           exit 1 when an event failed for good or waits too\n"
+	      "           long; --json for JSON\n"
 	      "  retry    failed events (all, one id, or one type's) back to\n"
-	      "           pending, their error and attempts cleared\n"
+	      "           pending, and pending ones waiting for their next\n"
+	      "           try due now, their error and attempts cleared\n"
 	      "  replay   a finished event (in cur/) queued again\n"
 	      "  metrics  the queue and the counters in Prometheus's text\n"
 	      "           format; --output FILE writes them atomically\n"
@@ -200,7 +205,7 @@ load_for_queue(struct config *cfg, char *const *env, int need_hooks,
 }
 
 static int
-drain(char *const *env)
+drain(char *const *env, int now)
 {
 	struct config cfg;
 	struct drain_counts c;
@@ -208,7 +213,7 @@ drain(char *const *env)
 
 	if (load_for_queue(&cfg, env, 1, 1) < 0)
 		goto out;
-	if (queue_drain(&cfg, NULL, env, NULL, &c) < 0) {
+	if (queue_drain(&cfg, NULL, now, env, NULL, &c) < 0) {
 		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
 			strerror(errno));
 		goto out;
@@ -223,20 +228,26 @@ out:
 	return rc;
 }
 
+/*
+ * Exits 0 when nothing needs attention, 1 when an event failed for good
+ * or waits longer than OVERDUE_AGE, 2 when the spool cannot be read: a
+ * cron line or a monitoring check can act on it.
+ */
 static int
 status(char *const *env, int json)
 {
 	struct config cfg;
-	int rc = 1;
+	int rc = 2, found;
 
 	if (load_for_queue(&cfg, env, 0, 0) < 0)
 		goto out;
-	if (queue_status(&cfg, json, stdout) < 0) {
+	found = queue_status(&cfg, json, stdout);
+	if (found < 0) {
 		fprintf(stderr, "makini-webhook: cannot read the spool: %s\n",
 			strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = found;
 out:
 	config_free(&cfg);
 	return rc;
@@ -248,23 +259,28 @@ requeue(char *const *env, const char *verb, const char *what)
 {
 	int is_retry = strcmp(verb, "retry") == 0, rc = 1;
 	struct config cfg;
-	long moved;
+	long moved, due = 0;
 
 	if (load_for_queue(&cfg, env, 0, 1) < 0)
 		goto out;
-	moved = is_retry ? queue_retry(&cfg, what) : queue_replay(&cfg, what);
+	moved = is_retry ? queue_retry(&cfg, what, &due)
+			 : queue_replay(&cfg, what);
 	if (moved < 0) {
 		fprintf(stderr, "makini-webhook: %s: %s\n", verb,
 			strerror(errno));
 		goto out;
 	}
-	if (moved == 0 && what) {
+	if (moved == 0 && due == 0 && what) {
 		fprintf(stderr, "makini-webhook: %s: no %s event %s\n", verb,
-			is_retry ? "failed" : "finished", what);
+			is_retry ? "failed or waiting" : "finished", what);
 		goto out;
 	}
-	printf("%s: %ld event%s back to pending\n", verb, moved,
+	printf("%s: %ld event%s back to pending", verb, moved,
 	       moved == 1 ? "" : "s");
+	if (due > 0)
+		printf(", %ld waiting event%s due now", due,
+		       due == 1 ? "" : "s");
+	putchar('\n');
 	rc = 0;
 out:
 	config_free(&cfg);
@@ -387,8 +403,11 @@ cli_main(int argc, char **argv, char *const *env)
 		return too_many(argc, 2, argv) ? 2 : sign(env);
 	if (strcmp(argv[1], "check") == 0)
 		return too_many(argc, 2, argv) ? 2 : check_main(env);
-	if (strcmp(argv[1], "drain") == 0)
-		return too_many(argc, 2, argv) ? 2 : drain(env);
+	if (strcmp(argv[1], "drain") == 0) {
+		int now = argc > 2 && strcmp(argv[2], "--now") == 0;
+
+		return too_many(argc, 2 + now, argv) ? 2 : drain(env, now);
+	}
 	if (strcmp(argv[1], "status") == 0) {
 		int json = argc > 2 && strcmp(argv[2], "--json") == 0;
 

@@ -30,7 +30,7 @@ static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
 	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM", "CLAIM_TIMEOUT",
-	"HOOK_CONCURRENCY", "PRUNE_AGE", "FAILURE_HOOK", "LOG",
+	"HOOK_CONCURRENCY", "PRUNE_AGE", "FAILURE_HOOK", "LOG", "OVERDUE_AGE",
 };
 
 /*
@@ -120,17 +120,19 @@ unsigned_var(struct config *cfg, char *const *base, char *const *overlay,
 }
 
 /*
- * PRUNE_AGE: a whole number of seconds, or of minutes, hours or days with
- * the suffix m, h or d ("30d"); 0, unset, means prune needs --older-than.
+ * PRUNE_AGE and OVERDUE_AGE: a whole number of seconds, or of minutes,
+ * hours or days with the suffix m, h or d ("30d"). PRUNE_AGE 0, unset,
+ * means prune needs --older-than; OVERDUE_AGE 0 means never overdue.
  */
 static void
-age_var(struct config *cfg, char *const *base, char *const *overlay)
+age_var(struct config *cfg, char *const *base, char *const *overlay,
+	const char *name, unsigned long long *field)
 {
-	const char *v = lookup(base, overlay, "PRUNE_AGE");
+	const char *v = lookup(base, overlay, name);
 
-	if (v && config_parse_age(v, &cfg->prune_age) < 0)
-		problem(cfg, NULL, CONFIG_PREFIX "PRUNE_AGE is not an age "
-			"such as 3600, 90m, 12h or 30d");
+	if (v && config_parse_age(v, field) < 0)
+		problem(cfg, NULL, CONFIG_PREFIX "%s is not an age such as "
+			"3600, 90m, 12h or 30d", name);
 }
 
 int
@@ -339,6 +341,7 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->max_attempts = 10;
 	cfg->retry_delay = 30;
 	cfg->claim_timeout = 600;
+	cfg->overdue_age = 3600;
 	cfg->hook_concurrency = 1;
 	cfg->fsync = 1;
 
@@ -355,7 +358,8 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->hooks = path_var(cfg, base, overlay, "HOOKS", NULL);
 	cfg->failure_hook = path_var(cfg, base, overlay, "FAILURE_HOOK", NULL);
 	make_absolute(&cfg->failure_hook);
-	age_var(cfg, base, overlay);
+	age_var(cfg, base, overlay, "PRUNE_AGE", &cfg->prune_age);
+	age_var(cfg, base, overlay, "OVERDUE_AGE", &cfg->overdue_age);
 	hook_env_var(cfg, base, overlay);
 	log_var(cfg, base, overlay);
 

@@ -59,6 +59,8 @@ struct config {
 	unsigned hook_concurrency; /* instances of one hook at once, per host */
 	/* prune's default age in seconds (PRUNE_AGE), 0 when unset */
 	unsigned long long prune_age;
+	/* status: a pending event older than this is overdue (OVERDUE_AGE) */
+	unsigned long long overdue_age;
 	/* run once for each event moved to failed/ (FAILURE_HOOK), or NULL */
 	char *failure_hook;
 	int fsync;

@@ -83,9 +83,36 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Logs complete lines from buf, keeping a partial last line for later. */
+/* Keeps line as the newest of the tail's lines, dropping the oldest. */
 static void
-log_lines(const char *name, char *buf, size_t *len, int flush)
+tail_add(char *tail, const char *line, size_t n)
+{
+	size_t len = strlen(tail), lines = 0;
+	char *p;
+
+	if (n > HOOK_TAIL_LINE_MAX)
+		n = HOOK_TAIL_LINE_MAX;
+	for (p = tail; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (lines == HOOK_TAIL_LINES) {
+		p = strchr(tail, '\n') + 1;
+		len -= (size_t)(p - tail);
+		memmove(tail, p, len + 1);
+	}
+	/* One line each in the record: no newline, no terminal controls. */
+	for (size_t i = 0; i < n; i++)
+		tail[len + i] = (unsigned char)line[i] < 0x20 ||
+					line[i] == 0x7f ? '?' : line[i];
+	tail[len + n] = '\n';
+	tail[len + n + 1] = '\0';
+}
+
+/*
+ * Logs complete lines from buf, keeping a partial last line for later,
+ * and the last lines in tail when it is set.
+ */
+static void
+log_lines(const char *name, char *buf, size_t *len, int flush, char *tail)
 {
 	size_t start = 0;
 
@@ -93,6 +120,8 @@ log_lines(const char *name, char *buf, size_t *len, int flush)
 		if (buf[i] != '\n')
 			continue;
 		log_line("hook %s: %.*s", name, (int)(i - start), buf + start);
+		if (tail)
+			tail_add(tail, buf + start, i - start);
 		start = i + 1;
 	}
 	/*
@@ -102,6 +131,8 @@ log_lines(const char *name, char *buf, size_t *len, int flush)
 	if (start < *len && (flush || *len - start == HOOK_LINE_MAX)) {
 		log_line("hook %s: %.*s", name, (int)(*len - start),
 			 buf + start);
+		if (tail)
+			tail_add(tail, buf + start, *len - start);
 		start = *len;
 	}
 	memmove(buf, buf + start, *len - start);
@@ -234,6 +265,8 @@ hook_run(const char *hooks_dir, const char *path,
 		return HOOK_FAILED;
 	}
 	hook_env_build(call, envp);
+	if (call->tail)
+		call->tail[0] = '\0';
 	pid = spawn_hook(hooks_dir, path, input_fd, pipefd[1], envp, &err);
 	hook_env_release(envp);
 	close(pipefd[1]);
@@ -286,7 +319,7 @@ hook_run(const char *hooks_dir, const char *path,
 
 			if (n > 0) {
 				buf_len += (size_t)n;
-				log_lines(name, buf, &buf_len, 0);
+				log_lines(name, buf, &buf_len, 0, call->tail);
 			} else if (n == 0 || errno != EINTR) {
 				close(pipefd[0]);
 				pipefd[0] = -1;
@@ -309,11 +342,11 @@ hook_run(const char *hooks_dir, const char *path,
 		while ((n = read(pipefd[0], buf + buf_len,
 				 sizeof(buf) - buf_len)) > 0) {
 			buf_len += (size_t)n;
-			log_lines(name, buf, &buf_len, 0);
+			log_lines(name, buf, &buf_len, 0, call->tail);
 		}
 		close(pipefd[0]);
 	}
-	log_lines(name, buf, &buf_len, 1);
+	log_lines(name, buf, &buf_len, 1, call->tail);
 
 	if (abandoned) {
 		snprintf(why, why_size, "hook %s stopped: its event was taken "

@@ -8,6 +8,10 @@
 
 #define HOOK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define HOOK_KILL_GRACE 2 /* seconds between SIGTERM and SIGKILL */
+/* What hook_call.tail keeps of the output: the last lines, each cut. */
+#define HOOK_TAIL_LINES 5
+#define HOOK_TAIL_LINE_MAX 160
+#define HOOK_TAIL_MAX (HOOK_TAIL_LINES * (HOOK_TAIL_LINE_MAX + 1) + 1)
 
 enum hook_result {
 	HOOK_OK,       /* exited 0 */
@@ -21,6 +25,13 @@ struct hook_call {
 	const char *id; /* also MAKINI_DELIVERY_KEY: see hook_env.c */
 	unsigned attempt;
 	const char *event_file; /* queue mode: the spooled file, else NULL */
+	/*
+	 * When set, a buffer of HOOK_TAIL_MAX bytes that gets the last
+	 * HOOK_TAIL_LINES lines of the hook's output, each cut to
+	 * HOOK_TAIL_LINE_MAX bytes with control characters as '?', each
+	 * ending in a newline: kept with the error of a failed attempt.
+	 */
+	char *tail;
 	/* The failure hook's: the last error, as MAKINI_FAILURE_REASON. */
 	const char *failure_reason;
 	/*

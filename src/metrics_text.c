@@ -17,7 +17,7 @@
 
 #include "id.h"
 #include "io.h"
-#include "queue_admin.h"
+#include "queue_status.h"
 #include "spool_rename.h"
 #include "spool_type.h"
 

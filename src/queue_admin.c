@@ -1,189 +1,25 @@
 /* See LICENSE file for copyright and license details. */
-/* The spool verbs for people: status, retry and replay. */
+/* The spool verbs that queue events again: retry and replay. */
 #include "queue_admin.h"
 
 #include <errno.h>
-#include <json-c/json.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "event.h"
 #include "id.h"
 #include "log.h"
 #include "queue_claim.h"
 #include "spool_type.h"
 
-long
-queue_count(int dir_fd, long *running, time_t *oldest)
-{
-	struct dirent *de;
-	long n = 0;
-	DIR *dir;
-
-	if (dir_fd < 0 || !(dir = spool_list(dir_fd)))
-		return 0;
-	while ((de = readdir(dir))) {
-		char id[ID_LEN_MAX + 1];
-		time_t t;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (running && strstr(de->d_name, CLAIM_MARK)) {
-			(*running)++;
-		} else if (spool_event_id(de->d_name, id)) {
-			n++;
-			t = oldest ? id_time(id) : 0;
-			if (t && (*oldest == 0 || t < *oldest))
-				*oldest = t;
-		}
-	}
-	closedir(dir);
-	return n;
-}
-
-/* One type's line of the status. */
-struct type_status {
-	char type[ENTITY_MAX + 1];
-	long pending, running, cur, failed;
-	time_t oldest; /* the oldest pending event's time, or 0 */
-};
-
-struct status_list {
-	struct type_status *items;
-	size_t n, cap;
-};
-
-static int
-add_type_status(const char *type, struct spool_type *t, void *ctx)
-{
-	struct status_list *l = ctx;
-	struct type_status *ts;
-
-	if (!t)
-		return 0; /* logged: a link or a file where the type belongs */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct type_status *grown = realloc(l->items,
-						    cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		l->items = grown;
-		l->cap = cap;
-	}
-	ts = &l->items[l->n++];
-	memset(ts, 0, sizeof(*ts));
-	snprintf(ts->type, sizeof(ts->type), "%s", type);
-	ts->pending = queue_count(t->new, &ts->running, &ts->oldest);
-	ts->cur = queue_count(t->cur, NULL, NULL);
-	ts->failed = queue_count(t->failed, NULL, NULL);
-	return 0;
-}
-
-/* "3d 4h", "2h 5m", "4m 10s" or "12s". */
-static void
-format_age(long long s, char *out, size_t size)
-{
-	if (s < 0)
-		s = 0;
-	if (s >= 86400)
-		snprintf(out, size, "%lldd %lldh", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(out, size, "%lldh %lldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(out, size, "%lldm %llds", s / 60, s % 60);
-	else
-		snprintf(out, size, "%llds", s);
-}
-
-/* {"types":{"<type>":{"new":N,...},...}}, built with json-c. */
-static void
-print_json(const struct status_list *l, time_t now, FILE *out)
-{
-	struct json_object *root = json_object_new_object();
-	struct json_object *types = json_object_new_object();
-
-	json_object_object_add(root, "types", types);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct type_status *ts = &l->items[i];
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "new",
-				       json_object_new_int64(ts->pending));
-		json_object_object_add(o, "running",
-				       json_object_new_int64(ts->running));
-		json_object_object_add(o, "cur",
-				       json_object_new_int64(ts->cur));
-		json_object_object_add(o, "failed",
-				       json_object_new_int64(ts->failed));
-		json_object_object_add(o, "oldest_pending",
-				       ts->oldest ? json_object_new_int64(
-							    ts->oldest)
-						  : NULL);
-		json_object_object_add(o, "oldest_pending_seconds",
-				       ts->oldest ? json_object_new_int64(
-							    now - ts->oldest)
-						  : NULL);
-		json_object_object_add(types, ts->type, o);
-	}
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
-	json_object_put(root);
-}
-
-/* The table for people, from the counts themselves. */
-static void
-print_table(const struct status_list *l, time_t now, FILE *out)
-{
-	fprintf(out, "%-24s %8s %8s %8s %8s  %s\n", "type", "new", "running",
-		"cur", "failed", "oldest pending");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct type_status *ts = &l->items[i];
-		char text[96] = "-", age[32];
-
-		if (ts->oldest) {
-			struct tm tm;
-
-			gmtime_r(&ts->oldest, &tm);
-			format_age((long long)(now - ts->oldest), age,
-				   sizeof(age));
-			snprintf(text, sizeof(text),
-				 "%04d-%02d-%02d %02d:%02d:%02dZ (%s ago)",
-				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-				 tm.tm_hour, tm.tm_min, tm.tm_sec, age);
-		}
-		fprintf(out, "%-24s %8ld %8ld %8ld %8ld  %s\n", ts->type,
-			ts->pending, ts->running, ts->cur, ts->failed, text);
-	}
-}
-
-int
-queue_status(const struct config *cfg, int json, FILE *out)
-{
-	struct status_list l = { NULL, 0, 0 };
-	time_t now;
-
-	if (spool_each_type(cfg->spool, 0, add_type_status, &l) < 0) {
-		free(l.items);
-		return -1;
-	}
-	now = time(NULL);
-	if (json)
-		print_json(&l, now, out);
-	else
-		print_table(&l, now, out);
-	free(l.items);
-	return 0;
-}
-
 struct requeue {
 	const char *what;   /* an id, a type, or NULL for all */
 	int from_cur;       /* replay: from cur/, else retry: from failed/ */
 	long moved;
+	long due;           /* retry: pending events made due now */
 	int error;
 };
 
@@ -222,6 +58,67 @@ requeue_one(const char *type, struct spool_type *t, const char *id,
 	return 0;
 }
 
+/*
+ * retry of a pending event that waits for its next try: its state goes,
+ * so it is due now with a fresh count of attempts. It is claimed first,
+ * so that no runner records an attempt meanwhile; one that runs it now
+ * is left to finish.
+ */
+static void
+make_due(struct spool_type *t, const char *id, struct requeue *rq)
+{
+	char name[NAME_MAX + 1];
+	struct claim c;
+	int claimed;
+
+	snprintf(name, sizeof(name), "%s.state", id);
+	if (faccessat(t->new, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return; /* never tried, or done meanwhile: due already */
+	claimed = claim_take(t, id, &c);
+	if (claimed != 0) {
+		if (claimed < 0) {
+			rq->error = errno;
+			log_line("queue %s: cannot claim it to make it due: "
+				 "%s", id, strerror(errno));
+		}
+		return;
+	}
+	if (unlinkat(t->new, name, 0) < 0 && errno != ENOENT) {
+		rq->error = errno;
+		log_line("queue %s: cannot remove its state: %s", id,
+			 strerror(errno));
+	} else {
+		log_line("queue %s: due now, its failed attempts cleared", id);
+		rq->due++;
+	}
+	if (claim_release(&c) < 0)
+		rq->error = errno;
+}
+
+/* retry of a whole type: each of its pending events with a state. */
+static int
+make_type_due(struct spool_type *t, struct requeue *rq)
+{
+	char id[ID_LEN_MAX + 1];
+	struct dirent *de;
+	DIR *dir;
+
+	if (!(dir = spool_list(t->new)))
+		return -1;
+	while ((de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 6 || len - 6 > ID_LEN_MAX ||
+		    strcmp(de->d_name + len - 6, ".state") != 0)
+			continue;
+		memcpy(id, de->d_name, len - 6);
+		id[len - 6] = '\0';
+		make_due(t, id, rq);
+	}
+	closedir(dir);
+	return 0;
+}
+
 static int
 requeue_type(const char *type, struct spool_type *t, void *ctx)
 {
@@ -242,11 +139,15 @@ requeue_type(const char *type, struct spool_type *t, void *ctx)
 	if (from < 0 || t->new < 0)
 		return 0;
 	if (!whole_type) {
-		if (strlen(rq->what) <= ID_LEN_MAX && !strchr(rq->what, '/'))
+		if (strlen(rq->what) <= ID_LEN_MAX && !strchr(rq->what, '/')) {
 			requeue_one(type, t, rq->what, rq);
+			if (!rq->from_cur)
+				make_due(t, rq->what, rq);
+		}
 		return 0;
 	}
-	if (!(dir = spool_list(from)))
+	/* Those waiting first: those moved back from failed/ have no state. */
+	if (make_type_due(t, rq) < 0 || !(dir = spool_list(from)))
 		return -1;
 	while ((de = readdir(dir))) {
 		char id[ID_LEN_MAX + 1];
@@ -259,12 +160,14 @@ requeue_type(const char *type, struct spool_type *t, void *ctx)
 }
 
 static long
-requeue(const struct config *cfg, const char *what, int from_cur)
+requeue(const struct config *cfg, const char *what, int from_cur, long *due)
 {
-	struct requeue rq = { what, from_cur, 0, 0 };
+	struct requeue rq = { what, from_cur, 0, 0, 0 };
 
 	if (spool_each_type(cfg->spool, 1, requeue_type, &rq) < 0)
 		return -1;
+	if (due)
+		*due = rq.due;
 	if (rq.error) {
 		errno = rq.error;
 		return -1;
@@ -273,13 +176,13 @@ requeue(const struct config *cfg, const char *what, int from_cur)
 }
 
 long
-queue_retry(const struct config *cfg, const char *what)
+queue_retry(const struct config *cfg, const char *what, long *due)
 {
-	return requeue(cfg, what, 0);
+	return requeue(cfg, what, 0, due);
 }
 
 long
 queue_replay(const struct config *cfg, const char *what)
 {
-	return requeue(cfg, what, 1);
+	return requeue(cfg, what, 1, NULL);
 }

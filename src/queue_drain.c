@@ -21,18 +21,12 @@
 #include "metrics.h"
 #include "queue_failed.h"
 #include "queue_claim.h"
+#include "queue_record.h"
 #include "queue_slot.h"
 #include "spool_rename.h"
 #include "spool_type.h"
 
 #define BACKOFF_MAX 21600 /* seconds: retries at least every six hours */
-#define ERROR_MAX 200
-
-struct state {
-	unsigned attempts;
-	long long next; /* earliest time of the next attempt, epoch seconds */
-	char error[ERROR_MAX];
-};
 
 /* One drain: who it is, and what it is told to pass on to hooks. */
 struct drain_pass {
@@ -40,6 +34,7 @@ struct drain_pass {
 	char host[CLAIM_HOST_MAX + 1];
 	char *const *env_first, *const *env_second;
 	struct drain_counts *counts;
+	int now; /* every pending event is due, whatever its backoff */
 };
 
 /* The event an id names: its type directory and the action ending the id. */
@@ -63,41 +58,25 @@ event_of(const char *type, const char *id, struct event *ev)
  * Returns 0, or -1 with the reason in why.
  */
 static int
-read_state(int new_fd, const char *id, struct state *st, char *why,
+read_state(int new_fd, const char *id, struct queue_record *st, char *why,
 	   size_t why_size)
 {
-	char name[NAME_MAX + 1], buf[ERROR_MAX + 64], digits[10], *error;
-	int fd, ok = 0;
-	FILE *f;
+	char name[NAME_MAX + 1];
+	int rc;
 
-	memset(st, 0, sizeof(*st));
 	snprintf(name, sizeof(name), "%s.state", id);
-	fd = spool_open_regular(new_fd, name);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || !(f = fdopen(fd, "r"))) {
-		snprintf(why, why_size, "cannot read its state: %s",
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	rc = record_read(new_fd, name, st);
+	if (rc == 0 && !st->has_next) {
+		errno = EBADMSG;
+		rc = -1;
 	}
-	/* Digits only: "attempts -1" would wrap around to a fresh count. */
-	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "attempts %9[0-9]",
-						  digits) == 1) {
-		st->attempts = (unsigned)strtoul(digits, NULL, 10);
-		ok++;
-	}
-	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "next %lld",
-						  &st->next) == 1)
-		ok++;
-	if (fgets(buf, sizeof(buf), f) && (error = strchr(buf, ' '))) {
-		error[strcspn(error, "\n")] = '\0';
-		snprintf(st->error, sizeof(st->error), "%s", error + 1);
-	}
-	fclose(f);
-	if (ok < 2) {
-		snprintf(why, why_size, "its state file cannot be parsed");
+	if (rc < 0) {
+		if (errno == EBADMSG)
+			snprintf(why, why_size,
+				 "its state file cannot be parsed");
+		else
+			snprintf(why, why_size, "cannot read its state: %s",
+				 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -125,26 +104,28 @@ remove_state(const struct spool_type *t, const char *id)
 }
 
 /*
- * Records a failed attempt of the claimed event: pending again after
- * delay seconds, or, at MAX_ATTEMPTS, to failed/ with <id>.error. The
- * state is written before the event is released, so the next runner to
- * claim it sees the attempt.
+ * Records a failed attempt of the claimed event, with why and the last
+ * lines of the hook's output: pending again after delay seconds, or, at
+ * MAX_ATTEMPTS, to failed/ with <id>.error. The state is written before
+ * the event is released, so the next runner to claim it sees the attempt.
  */
 static enum queue_outcome
 record_failure(const struct drain_pass *pass, struct claim *c,
-	       const struct state *st, long long delay, const char *why)
+	       const struct queue_record *st, long long delay, const char *why,
+	       const char *output)
 {
 	const struct config *cfg = pass->cfg;
-	char text[ERROR_MAX + 64], name[NAME_MAX + 1];
-	unsigned attempts = st->attempts + 1;
-	int len;
+	struct queue_record r;
+	char name[NAME_MAX + 1];
 
-	if (attempts >= cfg->max_attempts) {
-		len = snprintf(text, sizeof(text),
-			       "attempts %u\nerror %.200s\n", attempts, why);
+	memset(&r, 0, sizeof(r));
+	r.attempts = st->attempts + 1;
+	r.next = (long long)time(NULL) + delay;
+	snprintf(r.error, sizeof(r.error), "%s", why);
+	snprintf(r.output, sizeof(r.output), "%s", output ? output : "");
+	if (r.attempts >= cfg->max_attempts) {
 		snprintf(name, sizeof(name), "%s.error", c->id);
-		if (spool_replace_file(c->t->failed, name, text, (size_t)len,
-				       cfg->fsync) < 0 ||
+		if (record_write(c->t->failed, name, &r, 0, cfg->fsync) < 0 ||
 		    claim_finish(c, c->t->failed) < 0) {
 			log_line("queue %s: cannot move it to failed/: %s",
 				 c->id, strerror(errno));
@@ -153,34 +134,31 @@ record_failure(const struct drain_pass *pass, struct claim *c,
 		}
 		remove_state(c->t, c->id);
 		log_line("queue %s: gave up after %u attempts, moved to "
-			 "failed/: %s", c->id, attempts, why);
+			 "failed/: %s", c->id, r.attempts, why);
 		return QUEUE_FAILED;
 	}
-	len = snprintf(text, sizeof(text),
-		       "attempts %u\nnext %lld\nerror %.200s\n", attempts,
-		       (long long)time(NULL) + delay, why);
 	snprintf(name, sizeof(name), "%s.state", c->id);
-	if (spool_replace_file(c->t->new, name, text, (size_t)len,
-			       cfg->fsync) < 0) {
+	if (record_write(c->t->new, name, &r, 1, cfg->fsync) < 0) {
 		log_line("queue %s: cannot record attempt %u (%s): %s", c->id,
-			 attempts, why, strerror(errno));
+			 r.attempts, why, strerror(errno));
 		claim_release(c);
 		return QUEUE_ERROR;
 	}
 	if (claim_release(c) < 0)
 		return QUEUE_ERROR;
 	log_line("queue %s: attempt %u failed, next try in %llds: %s", c->id,
-		 attempts, delay, why);
+		 r.attempts, delay, why);
 	return QUEUE_RETRY;
 }
 
 /* Runs the claimed event's hook, from its own file, with a heartbeat. */
 static enum queue_outcome
 run_claimed(const struct drain_pass *pass, struct claim *c,
-	    const struct event *ev, const char *hook, const struct state *st)
+	    const struct event *ev, const char *hook,
+	    const struct queue_record *st)
 {
 	const struct config *cfg = pass->cfg;
-	char file[PATH_MAX], why[256];
+	char file[PATH_MAX], why[256], tail[HOOK_TAIL_MAX];
 	enum hook_result result;
 	struct timespec start, end;
 	long long us;
@@ -191,7 +169,8 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 		snprintf(why, sizeof(why), "cannot read the event: %s",
 			 strerror(errno));
 		return record_failure(pass, c, st,
-				      backoff(cfg, st->attempts + 1), why);
+				      backoff(cfg, st->attempts + 1), why,
+				      NULL);
 	}
 	/* config.c made SPOOL absolute: the hook runs in HOOKS. */
 	if (snprintf(file, sizeof(file), "%s/%s/new/%s", cfg->spool,
@@ -199,7 +178,7 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 		close(fd);
 		return record_failure(pass, c, st,
 				      backoff(cfg, st->attempts + 1),
-				      "the event's path is too long");
+				      "the event's path is too long", NULL);
 	}
 	struct hook_call call = {
 		.event = ev, .id = c->id, .attempt = st->attempts + 1,
@@ -209,6 +188,7 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 		.env_first = pass->env_first, .env_second = pass->env_second,
 		.heartbeat = claim_touch, .heartbeat_ctx = c,
 		.heartbeat_ms = cfg->claim_timeout * 1000 / 4,
+		.tail = tail,
 	};
 	log_line("queue %s: claimed on %s (pid %ld), attempt %u, hook %s",
 		 c->id, pass->host, (long)getpid(), call.attempt,
@@ -227,7 +207,8 @@ run_claimed(const struct drain_pass *pass, struct claim *c,
 		return QUEUE_ERROR;
 	if (result != HOOK_OK) {
 		enum queue_outcome o = record_failure(
-			pass, c, st, backoff(cfg, st->attempts + 1), why);
+			pass, c, st, backoff(cfg, st->attempts + 1), why,
+			tail);
 
 		if (o == QUEUE_RETRY || o == QUEUE_FAILED)
 			metrics_count_hook(cfg, ev->entity,
@@ -256,8 +237,8 @@ queue_run(const struct drain_pass *pass, const char *type,
 	const struct config *cfg = pass->cfg;
 	char hook[PATH_MAX], why[256];
 	enum queue_outcome outcome;
+	struct queue_record st;
 	struct event ev;
-	struct state st;
 	struct claim c;
 	int found, slot = -1, claimed;
 
@@ -270,7 +251,7 @@ queue_run(const struct drain_pass *pass, const char *type,
 		log_line("queue %s: not run: %s", id, why);
 		return QUEUE_ERROR;
 	}
-	if (st.next > (long long)time(NULL)) {
+	if (!pass->now && st.next > (long long)time(NULL)) {
 		if (!pass->counts->next_due || st.next < pass->counts->next_due)
 			pass->counts->next_due = st.next;
 		return QUEUE_NOT_DUE;
@@ -309,14 +290,15 @@ queue_run(const struct drain_pass *pass, const char *type,
 		claim_release(&c);
 		goto out;
 	}
-	if (st.next > (long long)time(NULL)) {
+	if (!pass->now && st.next > (long long)time(NULL)) {
 		outcome = QUEUE_NOT_DUE;
 		claim_release(&c);
 		goto out;
 	}
 	if (found < 0) {
 		outcome = record_failure(pass, &c, &st,
-					 backoff(cfg, st.attempts + 1), why);
+					 backoff(cfg, st.attempts + 1), why,
+					 NULL);
 	} else if (found > 0) {
 		outcome = claim_finish(&c, t->cur) == 0 ? QUEUE_DONE
 							: QUEUE_ERROR;
@@ -353,9 +335,9 @@ return_dead_claim(const struct drain_pass *pass, const char *type,
 		  char id[ID_LEN_MAX + 1])
 {
 	const char *owner = strstr(name, CLAIM_MARK) + sizeof(CLAIM_MARK) - 1;
-	char why[256];
-	struct state st;
+	struct queue_record st;
 	struct claim c;
+	char why[256];
 
 	if (claim_take_over(t, name, &c) < 0)
 		return 0;
@@ -370,7 +352,7 @@ return_dead_claim(const struct drain_pass *pass, const char *type,
 		 owner);
 	pass->counts->returned++;
 	metrics_count_returned(pass->cfg, type);
-	switch (record_failure(pass, &c, &st, 0, why)) {
+	switch (record_failure(pass, &c, &st, 0, why, NULL)) {
 	case QUEUE_RETRY:
 		return 1;
 	case QUEUE_FAILED: {
@@ -510,11 +492,12 @@ count(struct drain_counts *c, enum queue_outcome outcome)
 }
 
 int
-queue_drain(const struct config *cfg, const char *type,
+queue_drain(const struct config *cfg, const char *type, int now,
 	    char *const *env_first, char *const *env_second,
 	    struct drain_counts *counts)
 {
-	struct drain_pass pass = { cfg, "", env_first, env_second, counts };
+	struct drain_pass pass = { cfg, "", env_first, env_second, counts,
+				   now };
 	struct drain_list l = { &pass, NULL, 0, 0 };
 	struct spool_type t;
 	int rc;

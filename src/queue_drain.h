@@ -20,8 +20,8 @@
  * events. An event leaves new/ only after its hook succeeded (to cur/) or
  * failed for the last time (to failed/, with <id>.error beside it).
  * Between attempts new/<id>.state holds the attempt count, the earliest
- * time of the next attempt (exponential backoff from RETRY_DELAY) and the
- * last error. Every operation works relative to the type's directory
+ * time of the next attempt (exponential backoff from RETRY_DELAY), the
+ * last error and the hook's last lines of output (queue_record.h). Every operation works relative to the type's directory
  * descriptors (spool_type_open), never by path.
  */
 
@@ -41,12 +41,13 @@ struct drain_counts {
 
 /*
  * Runs every due pending event, oldest first: of every type, or of type
- * alone when it is not NULL. Claims found dead are returned first (counted
+ * alone when it is not NULL; with now set, every pending event, whatever
+ * its backoff (its attempts still count). Claims found dead are returned first (counted
  * in returned). env_first and env_second are where MAKINI_WEBHOOK_HOOK_ENV's
  * names are looked up. Returns 0, or -1 with errno set when the spool
  * cannot be read.
  */
-int queue_drain(const struct config *cfg, const char *type,
+int queue_drain(const struct config *cfg, const char *type, int now,
 		char *const *env_first, char *const *env_second,
 		struct drain_counts *counts);
 

@@ -12,46 +12,24 @@
 #include "hook.h"
 #include "log.h"
 #include "metrics.h"
-
-/* Reads "attempts N" and "error TEXT" from failed/<id>.error. */
-static void
-read_error(int failed, const char *id, unsigned *attempts, char *why,
-	   size_t size)
-{
-	char name[NAME_MAX + 1], buf[512];
-	FILE *f;
-	int fd;
-
-	snprintf(name, sizeof(name), "%s.error", id);
-	fd = spool_open_regular(failed, name);
-	if (fd < 0 || !(f = fdopen(fd, "r"))) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		if (strncmp(buf, "attempts ", 9) == 0)
-			*attempts = (unsigned)strtoul(buf + 9, NULL, 10);
-		else if (strncmp(buf, "error ", 6) == 0 && !why[0])
-			snprintf(why, size, "%.200s", buf + 6);
-	}
-	fclose(f);
-}
+#include "queue_record.h"
 
 void
 queue_failed_notify(const struct config *cfg, const struct spool_type *t,
 		    const struct event *ev, const char *id,
 		    char *const *env_first, char *const *env_second)
 {
-	char file[PATH_MAX], json[NAME_MAX + 1], reason[256] = "", why[256];
-	unsigned attempts = 0;
+	char file[PATH_MAX], json[NAME_MAX + 1], name[NAME_MAX + 1], why[256];
+	struct queue_record r;
 	enum hook_result result;
 	int fd;
 
 	if (!cfg->failure_hook)
 		return;
-	read_error(t->failed, id, &attempts, reason, sizeof(reason));
+	/* What can be read of it: the hook runs without it all the same. */
+	snprintf(name, sizeof(name), "%s.error", id);
+	if (record_read(t->failed, name, &r) != 0)
+		memset(&r, 0, sizeof(r));
 	snprintf(json, sizeof(json), "%s.json", id);
 	fd = spool_open_regular(t->failed, json);
 	if (fd < 0 || snprintf(file, sizeof(file), "%s/%s/failed/%s",
@@ -64,10 +42,10 @@ queue_failed_notify(const struct config *cfg, const struct spool_type *t,
 		return;
 	}
 	struct hook_call call = {
-		.event = ev, .id = id, .attempt = attempts, .event_file = file,
+		.event = ev, .id = id, .attempt = r.attempts, .event_file = file,
 		.timeout = cfg->hook_timeout, .env_names = cfg->hook_env_names,
 		.env_first = env_first, .env_second = env_second,
-		.failure_reason = reason,
+		.failure_reason = r.error,
 	};
 	result = hook_run(cfg->hooks ? cfg->hooks : "/", cfg->failure_hook,
 			  &call, fd, why, sizeof(why));

@@ -69,7 +69,7 @@ run_passes(const struct config *cfg, const char *type, char *const *env_first,
 	unsigned ran = 0;
 
 	for (;;) {
-		if (queue_drain(cfg, type, env_first, env_second, &c) < 0) {
+		if (queue_drain(cfg, type, 0, env_first, env_second, &c) < 0) {
 			log_line("queue runner for %s: cannot read the "
 				 "spool: %s", type, strerror(errno));
 			return ran;

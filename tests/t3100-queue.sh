@@ -143,7 +143,7 @@ test_expect_success 'retry TYPE and retry ID move only what they name' '
 	[ ! -e "spool/work_orders/failed/$id.error" ] &&
 	[ "$(ls spool/work_orders/failed | wc -l)" = 2 ] &&
 	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry no-such-id 2>err &&
-	grep -q "no failed event no-such-id" err
+	grep -q "no failed or waiting event no-such-id" err
 '
 
 test_expect_success 'replay ID queues a finished event again' '
@@ -169,7 +169,7 @@ test_expect_success 'an event without a hook moves to cur/ untouched' '
 	test_cmp site.json "spool/sites/cur/$id.json"
 '
 
-test_expect_success 'status counts new, cur and failed per type, with dates and ages' '
+test_expect_success 'status counts new, cur and failed per type, with dates and ages, and exits 1 for the failed one' '
 	queue_fresh && work_orders_hook && touch seen/fail-1 &&
 	cgi_post event.json && drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 &&
 	rm seen/fail-1 && cgi_post event.json && drain &&
@@ -177,12 +177,12 @@ test_expect_success 'status counts new, cur and failed per type, with dates and 
 	printf "{\"event\":\"sites.updated\"}" >site.json &&
 	cgi_post site.json && drain &&
 	cgi_post event.json &&
-	env -i PATH="$PATH" $QUEUE_ENV "$BIN" status >out &&
+	{ env -i PATH="$PATH" $QUEUE_ENV "$BIN" status >out; [ $? = 1 ]; } &&
 	cat out &&
 	grep -q "^type  *new  *running  *cur  *failed  *oldest pending$" out &&
 	grep -q "^work_orders  *1  *0  *2  *1  *20[0-9-]* [0-9:]*Z ([0-9]*s ago)$" out &&
 	grep -q "^sites  *0  *0  *1  *0  *-$" out &&
-	env -i PATH="$PATH" $QUEUE_ENV "$BIN" status --json >out &&
+	{ env -i PATH="$PATH" $QUEUE_ENV "$BIN" status --json >out; [ $? = 1 ]; } &&
 	python3 -c "import json,time
 t = json.load(open(\"out\"))[\"types\"]
 w = t[\"work_orders\"]
@@ -215,8 +215,8 @@ test_expect_success 'unknown arguments are errors with a usage line' '
 	test_must_fail env -i PATH="$PATH" MAKINI_WEBHOOK_SECRET=s "$BIN" sign x.json <x.json >out 2>err &&
 	grep -q "sign: unexpected argument .x.json." err && grep -q "^usage:" err &&
 	[ ! -s out ] &&
-	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain --now 2>err &&
-	grep -q "unexpected argument .--now." err &&
+	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain --later 2>err &&
+	grep -q "unexpected argument .--later." err &&
 	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" status --yaml 2>err &&
 	grep -q "unexpected argument .--yaml." err &&
 	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry a b 2>err &&

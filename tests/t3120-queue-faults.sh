@@ -186,13 +186,28 @@ test_expect_success 'a state file with a negative count is refused, not wrapped 
 	[ ! -e seen/runs ]
 '
 
-test_expect_success 'retry and replay of an event that is pending leave its state alone' '
+test_expect_success 'replay of an event that is pending leaves its state alone' '
 	one_event && recording_hook materials && echo "exit 1" >>hooks/materials &&
 	drain MAKINI_WEBHOOK_RETRY_DELAY=0 && drain MAKINI_WEBHOOK_RETRY_DELAY=0 &&
 	grep -qx "attempts 2" "spool/materials/new/$id.state" &&
-	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry "$id" 2>err &&
-	grep -q "no failed event $id" err &&
 	test_must_fail env -i PATH="$PATH" $QUEUE_ENV "$BIN" replay "$id" 2>err &&
+	grep -qx "attempts 2" "spool/materials/new/$id.state"
+'
+
+test_expect_success 'retry of an event that a runner holds leaves it to the runner' '
+	one_event && write_hook materials <<-HOOK &&
+	#!/bin/sh
+	touch "$TRASH/seen/running"; sleep 3; exit 1
+	HOOK
+	drain MAKINI_WEBHOOK_RETRY_DELAY=3600 &&
+	grep -qx "attempts 1" "spool/materials/new/$id.state" && rm seen/running &&
+	(env -i PATH="$PATH" $QUEUE_ENV "$BIN" drain --now >/dev/null 2>&1 &) &&
+	for _ in $(seq 50); do [ -e seen/running ] && break; sleep 0.1; done &&
+	rc=0 && env -i PATH="$PATH" $QUEUE_ENV "$BIN" retry "$id" >out 2>err || rc=$? &&
+	for _ in $(seq 100); do
+		[ -f "spool/materials/new/$id.json" ] && break; sleep 0.1
+	done &&
+	[ "$rc" = 1 ] && grep -q "no failed or waiting event $id" err &&
 	grep -qx "attempts 2" "spool/materials/new/$id.state"
 '
 
