@@ -61,10 +61,10 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # As GNU make's conventions say: CPPFLAGS on every compile, LDFLAGS on
 # every link, each after the Makefile's own, so that a distribution's
 # flags (dpkg-buildflags' -D_FORTIFY_SOURCE=2, -Wl,-z,relro) reach the
-# code.
-ALL_CPPFLAGS = -D_GNU_SOURCE -DMAKINI_VERSION='"$(VERSION)"' \
-	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc $(PKG_CFLAGS) \
-	$(CPPFLAGS)
+# code. BUILD_DEFINES are the values compiled in (see BUILD_FLAGS).
+BUILD_DEFINES = -DMAKINI_VERSION='"$(VERSION)"' \
+	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"'
+ALL_CPPFLAGS = -D_GNU_SOURCE $(BUILD_DEFINES) -Isrc $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(SAN_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
@@ -108,7 +108,20 @@ $(BIN): cgi/main.o $(OBJ) Makefile $(if $(wildcard $(STATIC_MARK)),FORCE) \
 
 FORCE:
 
-%.o: %.c $(wildcard src/*.h) | libs-present
+# BUILD_FLAGS holds BUILD_DEFINES as the last build had them. It is
+# rewritten when they change (VERSION or DEFAULT_SPOOL given to make, or
+# their lines here edited), and every object depends on it, so that all
+# are built again then, and only then.
+BUILD_FLAGS = MAKINI-CFLAGS
+ifeq ($(file <$(BUILD_FLAGS)),$(BUILD_DEFINES))
+$(BUILD_FLAGS):
+else
+$(BUILD_FLAGS): FORCE
+	@echo "  GEN  $@"
+	$(Q)printf '%s\n' '$(subst ','\'',$(BUILD_DEFINES))' >$@
+endif
+
+%.o: %.c $(wildcard src/*.h) $(BUILD_FLAGS) | libs-present
 	@echo "  CC   $@"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -317,14 +330,12 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(PKG_CFLAGS) \
-	-DMAKINI_VERSION='"$(VERSION)"' \
-	-DMAKINI_DEFAULT_SPOOL='"$(DEFAULT_SPOOL)"' -Isrc -g -O1 \
-	-fno-omit-frame-pointer $(FUZZ_SANITIZE)
+	$(BUILD_DEFINES) -Isrc -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
 FUZZ_TARGETS = sig event handle
 FUZZ_BIN = $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
 FUZZ_OBJ = $(SRC:src/%.c=tests/fuzz/obj/%.o)
 
-tests/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | libs-present
+tests/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD_FLAGS) | libs-present
 	@mkdir -p tests/fuzz/obj
 	@echo "  CC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -fsanitize=fuzzer-no-link \
@@ -385,5 +396,5 @@ run-cluster: deps
 
 clean:
 	rm -f cgi/*.o src/*.o $(BIN) $(STATIC_BIN) $(STATIC_MARK) $(UNIT_BIN) \
-		$(FUZZ_BIN)
+		$(FUZZ_BIN) $(BUILD_FLAGS)
 	rm -rf tests/trash tests/fuzz/obj tests/fuzz/work

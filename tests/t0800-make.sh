@@ -5,7 +5,9 @@
 # either order, and never the other's; `make install` and `install-static`
 # install the program and the man pages, honouring PREFIX, BINDIR, MANDIR
 # and DESTDIR, and uninstall leaves no file of theirs behind (the
-# directories stay); CPPFLAGS and LDFLAGS reach the compiles and links.
+# directories stay); CPPFLAGS and LDFLAGS reach the compiles and links;
+# a new VERSION or DEFAULT_SPOOL, given to make or edited in the Makefile,
+# builds every object again, once.
 . "$(dirname "$0")/test-lib.sh"
 
 # Nothing of the caller's make (SANITIZE=, DEVELOPER=, -j) reaches the
@@ -153,6 +155,53 @@ test_expect_success 'CPPFLAGS reach every compile, LDFLAGS every link: _FORTIFY_
 	grep -e " -o cgi/makini-webhook.cgi " flags.log | grep -q -e "-Wl,-z,now" &&
 	nm -D $DYN | grep -q "U __.*_chk@" &&
 	LC_ALL=C readelf -d $DYN | grep -q "BIND_NOW\|FLAGS.*NOW"
+'
+
+# mtimes: each object's and the binary's modification time, to the
+# nanosecond.
+mtimes() {
+	stat -c '%n %y' tree/cgi/*.o tree/src/*.o $DYN
+}
+
+test_expect_success 'make VERSION=... builds everything again, then nothing' '
+	mk all && mtimes >before &&
+	mk VERSION=9.9.9 && mtimes >after &&
+	! grep -Fxf before after &&
+	echo "makini-webhook 9.9.9" >expect &&
+	$DYN --version >actual && test_cmp expect actual &&
+	grep -q "MAKINI_VERSION=.*9\.9\.9" tree/MAKINI-CFLAGS &&
+	make -C tree --no-print-directory VERSION=9.9.9 >again.log 2>&1 &&
+	! grep -E "^  (GEN|CC|LINK) " again.log &&
+	mtimes >again && test_cmp after again
+'
+
+test_expect_success 'make install DEFAULT_SPOOL=...: check names it in the installed build' '
+	rm -rf dest && mk all &&
+	mk install DESTDIR="$TRASH/dest" DEFAULT_SPOOL="$TRASH/default spool" &&
+	for bin in dest/usr/local/bin/makini-webhook $DYN; do
+		env -i MAKINI_WEBHOOK_SECRET=s "$bin" check >check.out
+		grep -F "spool:   $TRASH/default spool: " check.out ||
+			{ cat check.out; exit 1; }
+	done
+'
+
+test_expect_success 'an edit of the Makefile.s VERSION line builds everything again' '
+	mk all && cp tree/Makefile Makefile.orig &&
+	sed "s/^VERSION := .*/VERSION := 9.9.8/" Makefile.orig >tree/Makefile &&
+	! cmp -s Makefile.orig tree/Makefile &&
+	mtimes >before && mk all && mtimes >after &&
+	cp Makefile.orig tree/Makefile &&
+	! grep -Fxf before after &&
+	echo "makini-webhook 9.9.8" >expect &&
+	$DYN --version >actual && test_cmp expect actual
+'
+
+test_expect_success 'make clean removes MAKINI-CFLAGS, which git ignores' '
+	mk all && test -f tree/MAKINI-CFLAGS &&
+	mk clean && ! test -e tree/MAKINI-CFLAGS &&
+	if [ -d "$SRCDIR/.git" ]; then
+		git -C "$SRCDIR" check-ignore -q MAKINI-CFLAGS
+	fi
 '
 
 test_done
