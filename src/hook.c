@@ -259,14 +259,14 @@ hook_run(const char *hooks_dir, const char *path,
 	enum hook_result result;
 	pid_t pid;
 
+	if (call->tail)
+		call->tail[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		snprintf(why, why_size, "cannot make a pipe: %s",
 			 strerror(errno));
 		return HOOK_FAILED;
 	}
 	hook_env_build(call, envp);
-	if (call->tail)
-		call->tail[0] = '\0';
 	pid = spawn_hook(hooks_dir, path, input_fd, pipefd[1], envp, &err);
 	hook_env_release(envp);
 	close(pipefd[1]);
