@@ -190,6 +190,24 @@ sync_now(struct spool_sync *s, int new_fd)
 	return rc;
 }
 
+/*
+ * Whether ticket's link is settled: 1 synced, -1 with errno EIO when a
+ * sync that covered it failed, 0 not yet. A failure is looked at first:
+ * a later sync's success does not prove that the failed one's blocks were
+ * written, so a ticket both failed and synced counts as failed. At worst a
+ * ticket synced before an unrelated failure answers 503 too, and Makini's
+ * retry stores the event again.
+ */
+static int
+settled(struct shared *sh, uint64_t ticket)
+{
+	if (atomic_load(&sh->failed) >= ticket) {
+		errno = EIO;
+		return -1;
+	}
+	return atomic_load(&sh->synced) >= ticket;
+}
+
 static void
 wake_all(struct shared *sh)
 {
@@ -225,17 +243,12 @@ spool_sync_dir(struct spool_sync *s, int new_fd)
 	ticket = atomic_fetch_add(&sh->linked, 1) + 1;
 	for (;;) {
 		seen = atomic_load(&sh->wake);
-		if (atomic_load(&sh->synced) >= ticket)
-			return 0;
-		if (atomic_load(&sh->failed) >= ticket) {
-			errno = EIO;
-			return -1;
-		}
+		if ((rc = settled(sh, ticket)) != 0)
+			return rc > 0 ? 0 : -1;
 		if (flock(s->fd, LOCK_EX | LOCK_NB) == 0) {
 			/* A sync may have covered us while we took the lock. */
-			rc = atomic_load(&sh->synced) >= ticket
-				     ? 0
-				     : sync_now(s, new_fd);
+			rc = settled(sh, ticket);
+			rc = rc == 0 ? sync_now(s, new_fd) : rc > 0 ? 0 : -1;
 			flock(s->fd, LOCK_UN);
 			wake_all(sh);
 			return rc;

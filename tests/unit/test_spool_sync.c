@@ -230,6 +230,47 @@ test_alone(void)
 		close(new_fd);
 }
 
+/*
+ * A failed sync fails the tickets it covered, even once a later sync has
+ * succeeded: that success does not prove the failed blocks were written.
+ */
+static void
+test_failed(void)
+{
+	int new_fd = fresh_dir("failed"), shm;
+	struct spool_sync *s;
+	struct counters c;
+	char name[80];
+
+	s = new_fd >= 0 ? spool_sync_open(new_fd) : NULL;
+	CHECK("a handle for the failure case", s != NULL);
+	if (!s)
+		return;
+	shm_name(new_fd, name, sizeof(name));
+	shm = shm_open(name, O_RDWR, 0);
+	c = counters(new_fd);
+	/* Ticket 1 of 1: synced and failed both past it. */
+	c.linked = 0;
+	c.synced = 5;
+	c.failed = 5;
+	CHECK("the counters set",
+	      shm >= 0 && pwrite(shm, &c, sizeof(c), 0) == (ssize_t)sizeof(c));
+	errno = 0;
+	CHECK("a ticket a failed sync covered fails",
+	      spool_sync_dir(s, new_fd) == -1 && errno == EIO);
+	/* Ticket 7: past the failure, and synced. */
+	c.linked = 6;
+	c.synced = 9;
+	CHECK("the counters set again",
+	      pwrite(shm, &c, sizeof(c), 0) == (ssize_t)sizeof(c));
+	CHECK("a ticket past the failure is synced",
+	      spool_sync_dir(s, new_fd) == 0);
+	if (shm >= 0)
+		close(shm);
+	spool_sync_close(s);
+	close(new_fd);
+}
+
 /* Removes the shared files that the tests made. */
 static void
 cleanup(const char *sub)
@@ -249,7 +290,8 @@ cleanup(const char *sub)
 int
 main(void)
 {
-	const char *subs[] = { "shared", "stopped", "killed", "foreign" };
+	const char *subs[] = { "shared", "stopped", "killed", "foreign",
+			       "failed" };
 	char cmd[300];
 
 	mkdir("tests/trash", 0755);
@@ -263,6 +305,7 @@ main(void)
 	test_holder(SIGSTOP);
 	test_holder(SIGKILL);
 	test_alone();
+	test_failed();
 	for (size_t i = 0; i < sizeof(subs) / sizeof(*subs); i++)
 		cleanup(subs[i]);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
