@@ -19,6 +19,7 @@
 #include "config.h"
 #include "env.h"
 #include "spool.h"
+#include "spool_space.h"
 #include "spool_type.h"
 
 #ifndef MAKINI_VERSION
@@ -217,6 +218,48 @@ say_spool(const struct config *cfg)
 }
 
 /*
+ * The room left on the spool's file system, as the health check judges
+ * it: a disk about to fill is not usable, though events are still stored
+ * until it is full. Returns 0, or -1 after saying why.
+ */
+static int
+say_space(const struct config *cfg)
+{
+	struct spool_space sp;
+	char bytes[32], inodes[32], min_free[32], min_inodes[48], why[400];
+
+	if (spool_space_measure(cfg->spool, &sp) < 0) {
+		printf("space:   %s: cannot be measured: %s\n", cfg->spool,
+		       strerror(errno));
+		return -1;
+	}
+	spool_space_bytes(sp.free_bytes, bytes, sizeof(bytes));
+	if (cfg->min_free)
+		spool_space_bytes(cfg->min_free, min_free, sizeof(min_free));
+	else
+		snprintf(min_free, sizeof(min_free), "space off");
+	if (cfg->min_free_inodes)
+		snprintf(min_inodes, sizeof(min_inodes), "%llu inodes",
+			 cfg->min_free_inodes);
+	else
+		snprintf(min_inodes, sizeof(min_inodes), "inodes off");
+	if (sp.inodes_counted)
+		printf("space:   %s and %s inodes free (thresholds %s, %s)\n",
+		       bytes, spool_space_count(sp.free_inodes, inodes,
+						sizeof(inodes)),
+		       min_free, min_inodes);
+	else
+		printf("space:   %s free, the file system counts no inodes "
+		       "(threshold %s)\n", bytes, min_free);
+	if (spool_space_judge(&sp, cfg->min_free, cfg->min_free_inodes, why,
+			      sizeof(why)) < 0) {
+		printf("space:   almost full: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A name in HOOK_ENV that this environment lacks reaches no hook: often a
  * variable set for the shell but not for the server, or a typo.
  */
@@ -261,7 +304,7 @@ check_main(char *const *env)
 	say_env_file();
 	if (say_config(&cfg) > 0)
 		usable = 0;
-	if (say_spool(&cfg) < 0)
+	if (say_spool(&cfg) < 0 || say_space(&cfg) < 0)
 		usable = 0;
 	if (say_hooks(&cfg, env) < 0)
 		usable = 0;

@@ -25,12 +25,14 @@
 #define PATH_VALUE_MAX 2048   /* bytes in SPOOL or HOOKS */
 #define MAX_BODY_LIMIT (256UL << 20)
 #define OVERLAY_MAX 64        /* a request's MAKINI_WEBHOOK_* parameters */
+#define MIN_FREE_INODES_LIMIT 1000000000UL
 
 static const char *const known_names[] = {
 	"SECRET", "SECRET_FILE", "SECRET_PREVIOUS", "SECRET_PREVIOUS_FILE",
 	"MODE", "SPOOL", "HOOKS", "HOOK_ENV", "MAX_BODY", "HOOK_TIMEOUT",
 	"MAX_ATTEMPTS", "RETRY_DELAY", "FSYNC", "ALLOW_FROM", "CLAIM_TIMEOUT",
 	"HOOK_CONCURRENCY", "PRUNE_AGE", "FAILURE_HOOK", "LOG", "OVERDUE_AGE",
+	"MIN_FREE", "MIN_FREE_INODES",
 };
 
 /*
@@ -160,6 +162,48 @@ config_parse_age(const char *text, unsigned long long *seconds)
 		return -1;
 	*seconds = n * unit;
 	return 0;
+}
+
+int
+config_parse_size(const char *text, unsigned long long *bytes)
+{
+	static const char suffixes[] = "KkMmGg";
+	const char *suffix;
+	char digits[24];
+	size_t len = strlen(text);
+	unsigned long long n, unit = 1;
+
+	if (len > 0 && (suffix = strchr(suffixes, text[len - 1]))) {
+		unit = 1ULL << (10 * (1 + (suffix - suffixes) / 2));
+		len--;
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	memcpy(digits, text, len);
+	digits[len] = '\0';
+	if (decimal_parse(digits, ULLONG_MAX / unit, &n) != 0)
+		return -1;
+	*bytes = n * unit;
+	return 0;
+}
+
+/*
+ * MIN_FREE and MIN_FREE_INODES: what the spool's file system must keep
+ * free for the health check to answer 200 (spool_space.h); 0 turns either
+ * check off.
+ */
+static void
+space_vars(struct config *cfg, char *const *base, char *const *overlay)
+{
+	const char *v = lookup(base, overlay, "MIN_FREE");
+	unsigned long n = (unsigned long)cfg->min_free_inodes;
+
+	if (v && config_parse_size(v, &cfg->min_free) < 0)
+		problem(cfg, NULL, CONFIG_PREFIX "MIN_FREE is not a size such "
+			"as 1048576, 512K, 64M or 1G");
+	number_var(cfg, base, overlay, "MIN_FREE_INODES", 0,
+		   MIN_FREE_INODES_LIMIT, &n);
+	cfg->min_free_inodes = n;
 }
 
 static char *
@@ -344,6 +388,8 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	cfg->overdue_age = 3600;
 	cfg->hook_concurrency = 1;
 	cfg->fsync = 1;
+	cfg->min_free = 64ULL << 20;
+	cfg->min_free_inodes = 1000;
 
 	if (file->problem[0])
 		problem(cfg, file->path, "%s", file->problem);
@@ -379,6 +425,7 @@ config_load(struct config *cfg, char *const *base, char *const *overlay)
 	n = (unsigned long)cfg->fsync;
 	number_var(cfg, base, overlay, "FSYNC", 0, 1, &n);
 	cfg->fsync = (int)n;
+	space_vars(cfg, base, overlay);
 
 	v = lookup(base, overlay, "ALLOW_FROM");
 	if (v) {

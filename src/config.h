@@ -64,6 +64,9 @@ struct config {
 	/* run once for each event moved to failed/ (FAILURE_HOOK), or NULL */
 	char *failure_hook;
 	int fsync;
+	/* the health check's thresholds (MIN_FREE, MIN_FREE_INODES); 0: off */
+	unsigned long long min_free;
+	unsigned long long min_free_inodes;
 	enum allow_from allow_from;
 	struct allow_list allow;
 	enum log_to log_to;
@@ -95,6 +98,12 @@ const char *config_problem(const struct config *cfg);
  * seconds, or with the suffix s, m, h or d. Returns 0, or -1.
  */
 int config_parse_age(const char *text, unsigned long long *seconds);
+
+/*
+ * Parses a size as MIN_FREE takes it: whole bytes, or KiB, MiB or GiB with
+ * the suffix K, M or G (either case). Returns 0, or -1.
+ */
+int config_parse_size(const char *text, unsigned long long *bytes);
 
 /*
  * The configuration for one request: the captured process environment

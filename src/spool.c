@@ -209,22 +209,30 @@ fail:
 }
 
 int
-spool_ready(const char *root)
+spool_nearest(const char *root, char *path, size_t size, struct stat *st)
 {
-	char path[PATH_MAX];
-	struct stat st;
 	char *slash;
 
-	if (snprintf(path, sizeof(path), "%s", root) >= (int)sizeof(path)) {
+	if (snprintf(path, size, "%s", root) >= (int)size) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* The root, or the nearest directory above it that exists. */
-	while (stat(path, &st) < 0) {
+	while (stat(path, st) < 0) {
 		if (errno != ENOENT || !(slash = strrchr(path, '/')))
 			return -1;
 		slash[slash == path] = '\0';
 	}
+	return 0;
+}
+
+int
+spool_ready(const char *root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (spool_nearest(root, path, sizeof(path), &st) < 0)
+		return -1;
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
 		return -1;

@@ -3,6 +3,7 @@
 #define MAKINI_SPOOL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /*
  * The spool's store. The spool's files, by concern:
@@ -12,6 +13,8 @@
  *   spool_type.c    the layout, a type's directories opened safely, the
  *                   walk over the types and the listing of their files
  *   spool_rename.c  atomic replacement, NFS-proof renames, random names
+ *   spool_space.c   the room left on the spool's file system, for the
+ *                   health check and check
  */
 
 /*
@@ -37,5 +40,13 @@ int spool_store(const char *root, const char *type, const char *id,
  * For the health check, which creates nothing.
  */
 int spool_ready(const char *root);
+
+/*
+ * The root, or while it does not exist the nearest path above it that
+ * does (where the first event will create it): copied into path, which
+ * holds size bytes, with its stat in *st. Returns 0, or -1 with errno set.
+ */
+int spool_nearest(const char *root, char *path, size_t size,
+		  struct stat *st);
 
 #endif

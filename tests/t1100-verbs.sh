@@ -53,6 +53,26 @@ test_expect_success 'check passes for a usable setup and creates nothing' '
 	! grep -q "$SECRET" out
 '
 
+test_expect_success 'check begins with the version, as --version says it' '
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	head -n 1 out >first &&
+	"$BIN" --version >expect &&
+	test_cmp expect first
+'
+
+test_expect_success 'check gives the room left where the spool will be' '
+	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
+		"$BIN" check >out &&
+	grep -Eq "^space:   [0-9.]+ (bytes|[KMGTPE]B) (and [0-9,]+ inodes )?free" out &&
+	grep -Eq "\(thresholds? 64 MB(, 1000 inodes)?\)$" out &&
+	test_must_fail env MAKINI_WEBHOOK_SECRET=$SECRET \
+		MAKINI_WEBHOOK_SPOOL=$TRASH/spool MAKINI_WEBHOOK_MIN_FREE=1048576G \
+		"$BIN" check >out &&
+	grep -q "^space:   almost full: .* free on the spool.s file system, under MAKINI_WEBHOOK_MIN_FREE (1 PB)$" out &&
+	grep -q "^usable:  no" out && ! [ -e spool ]
+'
+
 test_expect_success 'check says which user it ran as' '
 	MAKINI_WEBHOOK_SECRET=$SECRET MAKINI_WEBHOOK_SPOOL=$TRASH/spool \
 		"$BIN" check >out &&

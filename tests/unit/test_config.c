@@ -128,6 +128,60 @@ test_values(void)
 }
 
 static void
+test_space_thresholds(void)
+{
+	unsigned long long n = 7;
+	struct config cfg;
+
+	CHECK("size in bytes", config_parse_size("1048576", &n) == 0 &&
+				       n == 1048576);
+	CHECK("size 0", config_parse_size("0", &n) == 0 && n == 0);
+	CHECK("size K", config_parse_size("512K", &n) == 0 && n == 512 << 10);
+	CHECK("size m", config_parse_size("64m", &n) == 0 && n == 64 << 20);
+	CHECK("size G", config_parse_size("2G", &n) == 0 &&
+				n == 2ULL << 30);
+	n = 7;
+	CHECK("size refused", config_parse_size("", &n) < 0 &&
+				      config_parse_size("M", &n) < 0 &&
+				      config_parse_size("12X", &n) < 0 &&
+				      config_parse_size("-1", &n) < 0 &&
+				      config_parse_size(" 1M", &n) < 0 &&
+				      config_parse_size("1MB", &n) < 0 &&
+				      config_parse_size("17179869184G", &n) < 0 &&
+				      n == 7);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s"), NULL);
+	CHECK("space defaults", cfg.min_free == 64ULL << 20 &&
+					cfg.min_free_inodes == 1000);
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s", "MAKINI_WEBHOOK_MIN_FREE=0",
+			      "MAKINI_WEBHOOK_MIN_FREE_INODES=0"), NULL);
+	CHECK("space checks off", config_problem(&cfg) == NULL &&
+					  cfg.min_free == 0 &&
+					  cfg.min_free_inodes == 0);
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_MIN_FREE=1G"), NULL);
+	CHECK("MIN_FREE read", config_problem(&cfg) == NULL &&
+				       cfg.min_free == 1ULL << 30);
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_MIN_FREE=64MB"), NULL);
+	CHECK("bad MIN_FREE named", config_problem(&cfg) &&
+		      strstr(config_problem(&cfg), "MAKINI_WEBHOOK_MIN_FREE is"));
+	config_free(&cfg);
+
+	config_load(&cfg, ENV("MAKINI_WEBHOOK_SECRET=s",
+			      "MAKINI_WEBHOOK_MIN_FREE_INODES=1k"), NULL);
+	CHECK("bad MIN_FREE_INODES named", config_problem(&cfg) &&
+		      strstr(config_problem(&cfg), "MAKINI_WEBHOOK_MIN_FREE_INODES"));
+	config_free(&cfg);
+}
+
+static void
 write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -300,6 +354,7 @@ int
 main(void)
 {
 	test_values();
+	test_space_thresholds();
 	test_secret_files();
 	test_secret_lost();
 	test_problems();
