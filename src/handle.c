@@ -18,23 +18,44 @@
 #include "queue_runner.h"
 #include "sig.h"
 #include "spool.h"
+#include "spool_space.h"
 
 _Static_assert(sizeof(((struct event *)0)->name) <=
 		       sizeof(((struct reply *)0)->event),
 	       "a normalised event name fits the reply");
 
+/*
+ * GET and HEAD: whether events could be stored now, and the room left for
+ * them. Under a threshold the answer is 503, so that monitoring sees a
+ * disk fill up before deliveries fail; deliveries themselves are stored
+ * while the disk allows.
+ */
 static void
 health(const struct config *cfg, struct reply *rep)
 {
+	/* Static: rep->detail points here until the caller has logged it. */
+	static char why[400];
+
+	rep->health = 1;
 	if (config_problem(cfg)) {
 		reply_set(rep, STATUS_UNAVAILABLE, "server misconfigured");
 		rep->detail = config_problem(cfg);
-	} else if (spool_ready(cfg->spool) < 0) {
+		return;
+	}
+	if (spool_ready(cfg->spool) < 0 ||
+	    spool_space_measure(cfg->spool, &rep->space) < 0) {
 		reply_set(rep, STATUS_UNAVAILABLE, "spool unavailable");
 		rep->detail = strerror(errno);
-	} else {
-		reply_set(rep, STATUS_OK, "ok");
+		return;
 	}
+	rep->space_measured = 1;
+	if (spool_space_judge(&rep->space, cfg->min_free, cfg->min_free_inodes,
+			      why, sizeof(why)) < 0) {
+		reply_set(rep, STATUS_UNAVAILABLE, "spool almost full");
+		rep->detail = why;
+		return;
+	}
+	reply_set(rep, STATUS_OK, "ok");
 }
 
 static enum status

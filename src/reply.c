@@ -7,6 +7,10 @@
 
 #include "text.h"
 
+#ifndef MAKINI_VERSION
+#define MAKINI_VERSION "unknown"
+#endif
+
 enum status
 reply_set(struct reply *rep, enum status status, const char *reason)
 {
@@ -36,8 +40,29 @@ status_text(enum status status)
 }
 
 /*
+ * The health check's members: the version, which the Makefile sets and
+ * which holds no character JSON would escape, and the free bytes and
+ * inodes (null where the file system counts none).
+ */
+static void
+render_health(const struct reply *rep, struct text *t)
+{
+	text_add(t, ",\"version\":\"" MAKINI_VERSION "\"");
+	if (!rep->space_measured)
+		return;
+	text_add(t, ",\"free_bytes\":");
+	text_add_uint(t, rep->space.free_bytes, 0);
+	text_add(t, ",\"free_inodes\":");
+	if (rep->space.inodes_counted)
+		text_add_uint(t, rep->space.free_inodes, 0);
+	else
+		text_add(t, "null");
+}
+
+/*
  * The body only ever holds our own static reasons and validated event names
- * and ids ([a-z0-9_.:-]), so no JSON escaping is needed.
+ * and ids ([a-z0-9_.:-]), so no JSON escaping is needed. The status comes
+ * first, as it always has.
  */
 static size_t
 render_body(const struct reply *rep, char *buf, size_t size)
@@ -60,7 +85,10 @@ render_body(const struct reply *rep, char *buf, size_t size)
 			text_add(&t, rep->id);
 		}
 	}
-	text_add(&t, "\"}\n");
+	text_add(&t, "\"");
+	if (rep->health)
+		render_health(rep, &t);
+	text_add(&t, "}\n");
 	return text_done(&t);
 }
 

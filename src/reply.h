@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "spool_space.h"
+
 /*
  * One status type carries the answer: its values are the HTTP codes, so an
  * error and its reply are one value. Request-handling code fills a struct
@@ -42,6 +44,14 @@ struct reply {
 	char event[EVENT_NAME_MAX]; /* normalised name, or empty */
 	char id[EVENT_ID_MAX];      /* spooled event id, or empty */
 	int head_only;              /* HEAD: headers without a body */
+	/*
+	 * The health check's answer (GET, HEAD) carries the version, so that
+	 * a probe tells which build answers, and the room left on the
+	 * spool's file system once it was measured (space_measured).
+	 */
+	int health;
+	int space_measured;
+	struct spool_space space;
 };
 
 /* Sets status and reason, for one-line returns from handlers. */

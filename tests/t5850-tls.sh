@@ -153,10 +153,10 @@ tls_cases() {
 	test_expect_success "$SETUP: GET and HEAD over HTTP/1.1, and offered HTTP/2 (HTTP/$H2 spoken)" '
 		tls_curl answer --http1.1 "$URL" &&
 		tls_expect 1.1 200 &&
-		grep "\"status\": *\"ok\"" answer &&
+		test_health_ok answer &&
 		tls_curl answer --http2 "$URL" &&
 		tls_expect "$H2" 200 &&
-		grep "\"status\": *\"ok\"" answer &&
+		test_health_ok answer &&
 		tls_curl answer --http1.1 -I "$URL" &&
 		tls_expect 1.1 200 &&
 		tls_curl head --http2 -I "$URL" &&

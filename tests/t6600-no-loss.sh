@@ -196,7 +196,7 @@ test_expect_success 'lighttpd starts the receiver as FastCGI' '
 		curl -sf "$URL" >health 2>/dev/null && break
 		sleep 0.1
 	done &&
-	grep -q "\"status\":\"ok\"" health &&
+	test_health_ok health &&
 	test $(workers | wc -l) -ge 1
 '
 

@@ -248,6 +248,16 @@ test_no_tmp_leftovers() {
 	[ -z "$left" ] || { echo "left in tmp/: $left"; return 1; }
 }
 
+# Succeeds when file $1 holds the health check's 200 body: the status
+# first, the version $BIN reports, and the spool's free bytes and inodes.
+test_health_ok() {
+	test_version=$("$BIN" --version | sed -n 's/^makini-webhook //p')
+	[ -n "$test_version" ] &&
+	grep -Eqx "\{\"status\":\"ok\",\"version\":\"$(echo "$test_version" |
+		sed 's/\./\\./g')\",\"free_bytes\":[0-9]+,\"free_inodes\":([0-9]+|null)\}" "$1" ||
+		{ echo "not version $test_version's health answer:"; cat "$1"; return 1; }
+}
+
 # A free TCP port on 127.0.0.1, chosen by the kernel.
 test_free_port() {
 	python3 -c 'import socket
