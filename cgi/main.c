@@ -316,8 +316,14 @@ serve(int fastcgi)
 	log_unflushed = 1;
 	log_request(&req, &rep, &start);
 	log_unflushed = 0;
-	/* Mapped once per process: an add in memory, no system call. */
-	metrics_count_request(cfg, rep.status);
+	/*
+	 * Mapped once per process: an add in memory, no system call. Health
+	 * checks are not deliveries: a balancer's probes of an almost full
+	 * spool (503) must not read as refused deliveries.
+	 */
+	if (!req.method || (strcmp(req.method, "GET") != 0 &&
+			    strcmp(req.method, "HEAD") != 0))
+		metrics_count_request(cfg, rep.status);
 	if (!fastcgi)
 		discard_unread_body(&req, cfg->max_body);
 

@@ -64,7 +64,10 @@ struct metrics_file {
 	struct metrics_type types[METRICS_TYPES_MAX];
 };
 
-/* Counts one answered request with status, on this host. */
+/*
+ * Counts one answered request with status, on this host: every request but
+ * the health checks (GET and HEAD).
+ */
 void metrics_count_request(const struct config *cfg, unsigned status);
 
 /* Counts one hook run of type with its outcome and duration. */

@@ -74,6 +74,9 @@ test_expect_success 'deliveries, hook runs and a dead claim, as node_exporter re
 	mount -o remount,bind,ro "$SPOOL/assets" &&
 	printf "{\"event\":\"assets.updated\"}" >e.json &&
 	cgi_post e.json && expect_retry_later &&
+	cgi_request GET /dev/null && expect_status 200 &&
+	cgi_request HEAD /dev/null MAKINI_WEBHOOK_MIN_FREE=1000000G &&
+	expect_status 503 &&
 	umount "$SPOOL/assets" && mounted= &&
 	drain MAKINI_WEBHOOK_MAX_ATTEMPTS=1 &&
 	grep -q "3 done, 0 to retry, 1 failed for good" drain.out &&
