@@ -102,15 +102,15 @@ build() {
 	}
 }
 
-# doc_block HEADING: the first sh block after "## HEADING" in
-# docs/install-debian.md, whose commands the cases run.
+# doc_block HEADING [N]: the first (or Nth) sh block after "## HEADING"
+# in docs/install-debian.md, whose commands the cases run.
 DOC=$SRCDIR/docs/install-debian.md
 doc_block() {
-	awk -v h="## $1" '
+	awk -v h="## $1" -v n="${2:-1}" '
 		$0 == h { found = 1; next }
-		found && /^```sh$/ { inblock = 1; next }
-		inblock && /^```$/ { exit }
-		inblock { print }
+		found && /^```sh$/ { inblock = 1; seen++; next }
+		inblock && /^```$/ { if (seen == n) exit; inblock = 0; next }
+		inblock && seen == n { print }
 	' "$DOC"
 }
 
@@ -120,7 +120,13 @@ doc_block() {
 # running and starts one that is not, as Debian's apache2 script will not
 # "restart" while other apache2 processes (of other tests) run beside it.
 apt() {
-	[ "$1" = install ] || return 1
+	case $1 in
+	remove | purge)
+		apt-get -o DPkg::Lock::Timeout=900 -y -q "$@"
+		return ;;
+	install) ;;
+	*) return 1 ;;
+	esac
 	shift
 	for p; do
 		dpkg-query -W -f='${Status}\n' "$p" | grep -q " installed$" ||
@@ -346,8 +352,13 @@ test_expect_success 'an upgrade keeps a changed secret, configuration, the spool
 	done &&
 	override=$(sed -n "s/^.*\(dpkg-statoverride --add [^\`]*\)\`.*/\1/p" "$DOC") &&
 	[ -n "$override" ] && $override &&
-	(cd v2/src && apt-get -o DPkg::Lock::Timeout=900 install -y -q ../${PKG}_*.deb) &&
+	# The doc'"'"'s line, with the new version'"'"'s file.
+	doc_block "Upgrading" | grep -q "^apt install \.\./${PKG}_.*\.deb$" &&
+	(cd v2/src && apt-get -o DPkg::Lock::Timeout=900 install -y -q \
+		../${PKG}_*.deb) &&
 	dpkg-query -W -f="\${Version}\n" "$PKG" | grep -q "+1$" &&
+	doc_block "Upgrading" | grep -qx "makini-webhook --version" &&
+	makini-webhook --version | grep -x "makini-webhook [0-9.]*" &&
 	[ "$(cat /etc/makini-webhook/secret)" = "$SECRET-changed" ] &&
 	[ "$(stat -c "%U:%G %a" /etc/makini-webhook/secret)" = "root:www-data 600" ] &&
 	for f in /etc/lighttpd/conf-available/50-makini-webhook.conf \
@@ -359,12 +370,19 @@ test_expect_success 'an upgrade keeps a changed secret, configuration, the spool
 	dpkg-statoverride --remove /var/spool/makini-webhook
 '
 
-test_expect_success 'dpkg --purge leaves no file of the package behind' '
+test_expect_success 'apt remove keeps the configuration and the spool, apt purge leaves no file behind' '
 	dpkg -L "$PKG" | sort >"$STATE/package-files" &&
 	# Left enabled, the snippets are disabled by the removal.
 	lighty-enable-mod makini-webhook && a2enconf -q makini-webhook &&
-	eval "$(doc_block "Upgrades, removal, purge")" &&
+	eval "$(doc_block "Removal and purge" 1)" &&
 	[ ! -e "$LT_LINK" ] && [ ! -e /etc/apache2/conf-enabled/makini-webhook.conf ] &&
+	# A removal keeps the configuration, the secret and the spool.
+	dpkg-query -W -f="\${Status}\n" "$PKG" | grep -q "config-files$" &&
+	[ ! -e /usr/bin/makini-webhook ] &&
+	[ -s /etc/makini-webhook/secret ] && [ -f /etc/makini-webhook/env ] &&
+	[ -f "/var/spool/makini-webhook/assets/new/$(cat "$STATE/lighttpd-id").json" ] &&
+	[ -f /etc/cron.d/makini-webhook ] &&
+	eval "$(doc_block "Removal and purge" 2)" &&
 	unlink_new /etc/lighttpd/conf-enabled "$STATE/lt-enabled" &&
 	snapshot >"$STATE/files-after" &&
 	comm -3 "$STATE/files-before" "$STATE/files-after" | sed "s/^\t//" |
