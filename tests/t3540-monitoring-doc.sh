@@ -31,17 +31,10 @@ PATH=$TRASH/bin:$PATH
 : >pids
 test_at_exit 'for p in $(cat "$TRASH/pids"); do kill "$p" 2>/dev/null; done'
 
-# doc_block HEADING N [FILE]: the Nth fenced block below "## HEADING" of
-# FILE (docs/monitoring.md), without its fences.
+# doc_block HEADING N: the Nth fenced block below "## HEADING" of
+# docs/monitoring.md.
 doc_block() {
-	awk -v h="## $1" -v n="$2" '
-		/^## / { inside = ($0 == h); next }
-		inside && /^```/ {
-			if (open) { open = 0; if (seen == n) exit; next }
-			open = 1; seen++; next
-		}
-		inside && open && seen == n { print }
-	' "${3:-$DOC}"
+	test_doc_block "$DOC" "$1" "$2"
 }
 
 # fill: the documents' paths, pointed at this directory; fails when one

@@ -258,6 +258,20 @@ test_health_ok() {
 		{ echo "not version $test_version's health answer:"; cat "$1"; return 1; }
 }
 
+# test_doc_block FILE HEADING N: the Nth fenced block (```) below the
+# line "## HEADING" of FILE and before the next "## ", without its fences;
+# for tests that run a document's commands as written.
+test_doc_block() {
+	awk -v h="## $2" -v n="$3" '
+		/^## / { inside = ($0 == h); next }
+		inside && /^```/ {
+			if (open) { open = 0; if (seen == n) exit; next }
+			open = 1; seen++; next
+		}
+		inside && open && seen == n { print }
+	' "$1"
+}
+
 # A free TCP port on 127.0.0.1, chosen by the kernel.
 test_free_port() {
 	python3 -c 'import socket
