@@ -6,8 +6,8 @@
 # of the tree) over the one the real servers run, then the reload the
 # document names for each setup: after it, the health answer names the new
 # version and the FastCGI processes are new ones, running the new file.
-# Under CGI the next request runs it with no reload. Then the removal's
-# commands and `make uninstall`.
+# Under CGI (mod_cgid, fcgiwrap) the next request runs it with no reload,
+# and `check` names it. Then the removal's commands and `make uninstall`.
 . "$(dirname "$0")/test-lib.sh"
 . "$SRCDIR/tests/server-cases.sh"
 
@@ -193,16 +193,31 @@ test_expect_success 'mod_proxy_fcgi and the spawn-fcgi script: service makini-we
 	upgrade apache proxy "makini-webhook restart" proxy "$OLD"
 '
 
-test_expect_success 'CGI (mod_cgid): the next request runs the new version, no reload' '
+# cgi SERVER VIA: under CGI the next request after the document's `make
+# && make install` runs the new version, with no reload; `check` names it
+# on its first line.
+cgi() {
 	server_stop "$SERVER_DIR" &&
 	rm -f "$PROG" && install_old &&
-	server_start apache cgi "$PORT" "$SERVER_DIR" &&
-	URL=$(server_url apache cgi "$PORT") &&
+	server_start "$1" "$2" "$PORT" "$SERVER_DIR" &&
+	URL=$(server_url "$1" "$2" "$PORT") &&
 	test "$(health)" = "$OLD" &&
-	eval "$(doc_block Upgrading 1)" &&
+	eval "$(doc_block Upgrading 1)" >version &&
+	grep -qx "makini-webhook $NEW" version &&
 	test "$(health)" = "$NEW" &&
-	sc_accepted "$URL" cgi &&
+	sc_accepted "$URL" "$2" &&
+	{ env -i MAKINI_WEBHOOK_SECRET_FILE="$SECRET_FILE" \
+		MAKINI_WEBHOOK_SPOOL="$SPOOL" "$PROG" check >check.out || :; } &&
+	head -n 1 check.out | grep -qx "makini-webhook $NEW" &&
 	{ server_stop "$SERVER_DIR" || :; }
+}
+
+test_expect_success 'CGI (mod_cgid): the next request runs the new version, no reload' '
+	cgi apache cgi
+'
+
+test_expect_success 'nginx and fcgiwrap: the next request runs the new version, no reload' '
+	cgi nginx cgi
 '
 
 # lighty-disable-mod, Debian's, on a conf-enabled/ of this test: in a
