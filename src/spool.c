@@ -34,6 +34,11 @@
 #else
 #define SYNC_DIR 1
 #endif
+#ifdef MAKINI_TEST_SKIP_INODE_FSYNC
+#define SYNC_INODE 0
+#else
+#define SYNC_INODE 1
+#endif
 
 /*
  * Opens SPOOL/<type>/tmp and SPOOL/<type>/new, one component at a time
@@ -133,6 +138,7 @@ spool_store(const char *root, const char *type, const char *id,
 	struct stat st;
 	int tmp_fd = -1, new_fd = -1, fd = -1, slot = -1;
 	int named, in_tmp = 0, in_new = 0;
+	unsigned long long ticket = 0;
 
 	text_init(&t, name, sizeof(name));
 	text_add(&t, id);
@@ -159,6 +165,24 @@ spool_store(const char *root, const char *type, const char *id,
 		if (link_tmpfile(fd, new_fd, name) < 0)
 			goto fail;
 		in_new = 1;
+		/*
+		 * A sync of new/ that began after the link makes the link
+		 * durable, whichever process runs it: the ticket marks the
+		 * moment, and the wait below returns after such a sync, which
+		 * another process may run while this one syncs its file.
+		 */
+		ticket = spool_sync_ticket(sync);
+		/*
+		 * The unnamed file's inode reached the disk with no link
+		 * counted. Without a journal nothing else writes the count
+		 * the link raised (ext4 without one: the sync of new/ writes
+		 * the directory's blocks only), and after a power cut e2fsck
+		 * takes the inode for a deleted one and clears its entry in
+		 * new/. fsync writes the inode; fdatasync would skip it, as
+		 * a link count is not needed to read the data.
+		 */
+		if (durable && SYNC_INODE && fsync(fd) < 0)
+			goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
@@ -170,13 +194,9 @@ spool_store(const char *root, const char *type, const char *id,
 			goto fail;
 		in_tmp = 0;
 		in_new = 1;
+		ticket = spool_sync_ticket(sync);
 	}
-	/*
-	 * A sync of new/ that began after the link makes the link durable,
-	 * whichever process runs it: spool_sync_dir() returns after one,
-	 * shared with the deliveries linked meanwhile where it can be.
-	 */
-	if (durable && SYNC_DIR && spool_sync_dir(sync, new_fd) < 0)
+	if (durable && SYNC_DIR && spool_sync_wait(sync, new_fd, ticket) < 0)
 		goto fail;
 	/*
 	 * On a file system that has shut down (an I/O error, or the shutdown

@@ -228,11 +228,22 @@ sleep_on(struct shared *sh, uint32_t seen, long ms)
 	atomic_fetch_sub(&sh->waiters, 1);
 }
 
+unsigned long long
+spool_sync_ticket(struct spool_sync *s)
+{
+	return s ? atomic_fetch_add(&s->sh->linked, 1) + 1 : 0;
+}
+
 int
 spool_sync_dir(struct spool_sync *s, int new_fd)
 {
+	return spool_sync_wait(s, new_fd, spool_sync_ticket(s));
+}
+
+int
+spool_sync_wait(struct spool_sync *s, int new_fd, unsigned long long ticket)
+{
 	struct shared *sh;
-	uint64_t ticket;
 	uint32_t seen;
 	long deadline = 0, now;
 	int rc, busy;
@@ -240,7 +251,6 @@ spool_sync_dir(struct spool_sync *s, int new_fd)
 	if (!s)
 		return fsync(new_fd);
 	sh = s->sh;
-	ticket = atomic_fetch_add(&sh->linked, 1) + 1;
 	for (;;) {
 		seen = atomic_load(&sh->wake);
 		if ((rc = settled(sh, ticket)) != 0)

@@ -34,6 +34,16 @@ struct spool_sync *spool_sync_open(int new_fd);
  */
 int spool_sync_dir(struct spool_sync *s, int new_fd);
 
+/*
+ * spool_sync_dir() in two halves, so that a delivery can sync its own file
+ * while another process's sync of new/ covers its link: the ticket, taken
+ * right after the link (0 with s NULL), and the wait for a sync that began
+ * after it was taken.
+ */
+unsigned long long spool_sync_ticket(struct spool_sync *s);
+int spool_sync_wait(struct spool_sync *s, int new_fd,
+		    unsigned long long ticket);
+
 /* Unmaps and closes s; NULL is fine. */
 void spool_sync_close(struct spool_sync *s);
 

@@ -30,8 +30,13 @@
 # journal nothing but the sync of new/ writes its links (on XFS and ext4
 # the next event's fdatasync commits them too), so there a build that
 # answers while another process's sync still runs (make's early-ack test
-# build), against a stopped holder, must lose events; the power cut there
-# is a copy of the loop device's image taken at the cut (powercut.py).
+# build, which also leaves out its file's fsync), against a stopped
+# holder, must lose events; the power cut there is a copy of the loop
+# device's image taken at the cut (powercut.py), checked by e2fsck as the
+# next boot would (the early-ack build's is read without). Without a journal the file's
+# own inode, with the link counted, must be synced too, or e2fsck clears
+# the entry: a build without that fsync (skip-inode-fsync) must lose
+# events there.
 #
 # Cuts per file system: MAKINI_POWER_CUTS (3) with the real receiver,
 # MAKINI_POWER_CUTS_QUEUE (2) in queue mode, MAKINI_POWER_CUTS_TEETH (1)
@@ -75,6 +80,7 @@ PC="python3 $SRCDIR/tests/reliability/powercut.py"
 SUMMARY=$TRASH/summary.jsonl
 SKIP_FDATASYNC=$SRCDIR/tests/trash/skip-fdatasync/makini-webhook.cgi
 SKIP_DIR_FSYNC=$SRCDIR/tests/trash/skip-dir-fsync/makini-webhook.cgi
+SKIP_INODE_FSYNC=$SRCDIR/tests/trash/skip-inode-fsync/makini-webhook.cgi
 EARLY_ACK=$SRCDIR/tests/trash/early-ack/makini-webhook.cgi
 printf '%s\n' "$SECRET" >secret
 SV_SRCDIR=$SRCDIR
@@ -244,14 +250,22 @@ shared_round() {
 	SHARED=$($PC shared --file "$shm")
 	echo "$2: $SHARED"
 	if [ "$1" = ext4nj ]; then
-		# The image as the cut left it, read with debugfs: the entries
-		# of new/ as its directory blocks hold them, and each file
-		# through its inode. (Mounted, or after e2fsck, events would
-		# be missing for another reason: without a journal the inode
-		# of an O_TMPFILE file reaches the disk with no link counted,
-		# and its bitmaps not at all, so e2fsck clears its entry; the
-		# durable floor stores events the same way.)
+		# The image as the cut left it, checked by e2fsck as a boot
+		# after a power cut would (without a journal every mount after
+		# an unclean stop needs it), then read with debugfs: the entries
+		# of new/ that fsck kept, and each file through its inode.
+		# fsck exits 1 when it fixed something, which a cut leaves.
+		# The early-ack build, which leaves its file's fsync out as
+		# well, is read without e2fsck: what it loses is then only the
+		# entries that no sync of new/ wrote.
 		remount ext4nj && umount "$TRASH/mnt-ext4nj" || return 1
+		if [ "$3" != "$EARLY_ACK" ]; then
+			fsck_rc=0
+			e2fsck -fy "$TRASH/snap.img" >fsck.out 2>&1 ||
+				fsck_rc=$?
+			[ $fsck_rc -le 1 ] || { cat fsck.out; return 1; }
+			echo "$2: e2fsck cleared $(grep -c "has deleted/unused inode" fsck.out) entries"
+		fi
 		rm -rf snap && mkdir snap &&
 		debugfs -R "rdump /spool $TRASH/snap" "$TRASH/snap.img" \
 			>debugfs.out 2>&1 || { cat debugfs.out; return 1; }
@@ -325,6 +339,15 @@ test_expect_success 'ext4 without a journal: a build that answers before the sha
 	shared_in_use &&
 	lost=$(total ext4nj-early-ack lost) &&
 	echo "lost by the early-ack build: $lost" &&
+	test "$lost" -gt 0
+'
+
+test_expect_success 'ext4 without a journal: a build that leaves the link count of its file unsynced loses events to e2fsck' '
+	[ -x "$SKIP_INODE_FSYNC" ] || { echo "no $SKIP_INODE_FSYNC: make check builds it"; exit 1; }
+	shared_round ext4nj ext4nj-skip-inode-fsync "$SKIP_INODE_FSYNC" none >inode.out 2>&1 || :
+	cat inode.out &&
+	lost=$(total ext4nj-skip-inode-fsync lost) &&
+	echo "lost by the build without the fsync of its file: $lost" &&
 	test "$lost" -gt 0
 '
 

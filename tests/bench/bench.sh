@@ -13,7 +13,7 @@
 # (tests/bench/empty.c: read the body, answer), and two floors
 # (tests/bench/floor.c): the durable floor stores each event with the
 # contract's file operations and nothing else, the no-sync floor does the
-# same without its two syncs. The ratios to the floors are what the
+# same without its syncs. The ratios to the floors are what the
 # receiver's code controls; the ratio to the ceiling mostly measures the
 # disk. Each is taken with the spool on the tree's own file system (ext4
 # here), on XFS (a loop device made for the run) and on tmpfs; a file
@@ -837,13 +837,14 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo "  request it reads the body, creates an unnamed file in"
 	echo "  \`SPOOL/assets/tmp/\` (O_TMPFILE), writes the body, fdatasyncs it,"
 	echo "  links it into \`new/<name>.json\` (linkat through /proc/self/fd),"
-	echo "  fsyncs \`new/\`, and answers 200 with the name; \`tmp/\` and \`new/\`"
+	echo "  fsyncs the file (its inode, with the link counted) and \`new/\`,"
+	echo "  and answers 200 with the name; \`tmp/\` and \`new/\`"
 	echo "  are opened once per process. No signature, no JSON, no"
 	echo "  configuration, no log line. No receiver that stores events this"
 	echo "  way, one sync of \`new/\` per event, can be faster on the same"
 	echo "  disk, server config and processes."
 	echo "- **The no-sync floor** (\`FLOOR_SYNC=0\`): the same program without"
-	echo "  its fdatasync and fsync, against makini-webhook with"
+	echo "  its syncs, against makini-webhook with"
 	echo "  \`MAKINI_WEBHOOK_FSYNC=0\`. With the disk's flushes out of the way"
 	echo "  this ratio shows the receiver's per-request work (signature,"
 	echo "  JSON, id, opening the spool's directories, the log line) most"
@@ -863,9 +864,10 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo "  concurrent syncs pay about one flush per event too (the disk"
 	echo "  flushes per request in the shared sync's table below say which"
 	echo "  case a run met). Either way each delivery waits for two flushes"
-	echo "  one after the other, its file's and then its link's, since a link"
-	echo "  must not reach the disk before the data it names; sharing only"
-	echo "  cuts how many flushes the disk does, not that wait. XFS shares"
+	echo "  one after the other, its data's and then its link's (the file's"
+	echo "  inode and \`new/\`, synced at once), since a link must not reach"
+	echo "  the disk before the data it names; sharing only cuts how many"
+	echo "  flushes the disk does, not that wait. XFS shares"
 	echo "  one log force among concurrent fsyncs, and on tmpfs a sync costs"
 	echo "  nothing, so there nothing is shared. One process at a time pays"
 	echo "  two more system calls (a lock and its release)."
@@ -876,7 +878,7 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo "## The spool's file systems"
 	echo
 	echo "Storing one event at a time with the floor's operations"
-	echo "(\`tests/bench/disk.py\`, 200 events without and with the two syncs):"
+	echo "(\`tests/bench/disk.py\`, 200 events without and with the syncs):"
 	echo
 	cat "$disks"
 	echo
@@ -886,7 +888,7 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo "in bold are the ones that count. On tmpfs the syncs cost nothing,"
 	echo "so both of its ratios show the receiver's own work per request"
 	echo "against the floor's; on a disk the durable ratio shows how much of"
-	echo "that work still counts once every request also waits for two syncs."
+	echo "that work still counts once every request also waits for its syncs."
 	echo
 	cat "$floors"
 	echo
@@ -904,7 +906,7 @@ cache=$(cat "/sys/block/${disk_dev#/dev/}/queue/write_cache" 2>/dev/null) &&
 	echo
 	echo "The shipped lighttpd config with its \`max-procs\` changed, durable,"
 	echo "spool on $ROOT_FS. Each process serves one request at a time and"
-	echo "waits for the disk during both syncs, so more processes keep more"
+	echo "waits for the disk during its syncs, so more processes keep more"
 	echo "syncs in flight, which is where the durable rate comes from until"
 	echo "the disk or the CPUs are saturated; wrk keeps $CONNS requests in"
 	echo "flight, so counts past $CONNS cannot add. The shipped worker counts"

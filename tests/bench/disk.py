@@ -2,7 +2,8 @@
 # Prints the microseconds one event takes to store, without and with the
 # receiver's syncs, storing 200 events one at a time in a scratch spool
 # with the floor's file operations (tests/bench/floor.c): an unnamed file
-# in tmp/ (O_TMPFILE), write, fdatasync, link into new/, fsync of new/,
+# in tmp/ (O_TMPFILE), write, fdatasync, link into new/, fsync of the
+# file, fsync of new/,
 # both directories opened once. No concurrency: each sync waits alone.
 # Usage: disk.py DIR BODY
 import os
@@ -23,6 +24,8 @@ def store(name, durable):
         os.fdatasync(fd)
     os.link("/proc/self/fd/%d" % fd, name, dst_dir_fd=new_fd,
             follow_symlinks=True)
+    if durable:
+        os.fsync(fd)
     os.close(fd)
     if durable:
         os.fsync(new_fd)

@@ -4,13 +4,16 @@
  * the way the contract says, and nothing else. Per request it reads the
  * body, creates an unnamed file in SPOOL/assets/tmp/ (O_TMPFILE), writes
  * the body, fdatasyncs it, links it into SPOOL/assets/new/<name>.json
- * through /proc/self/fd, fsyncs new/, and answers 200 with the name. The
+ * through /proc/self/fd, fsyncs the file (its inode, with the link
+ * counted: without a journal nothing else writes it, and e2fsck would
+ * clear the entry after a power cut), fsyncs new/, and answers 200 with
+ * the name. The
  * two directories are opened once per process. No signature, no JSON, no
  * configuration, no log line: what makini-webhook does beyond this is what
  * its ratio to a floor measures.
  *
  * Built twice (Makefile, bench target): FLOOR_SYNC=1 is the durable floor;
- * FLOOR_SYNC=0, the no-sync floor, is the same program without its two
+ * FLOOR_SYNC=0, the no-sync floor, is the same program without its
  * syncs, to compare with makini-webhook run with MAKINI_WEBHOOK_FSYNC=0.
  * It serves FastCGI as makini-webhook does, from the same shipped configs;
  * MAKINI_WEBHOOK_SPOOL names the spool, as for the receiver.
@@ -76,7 +79,8 @@ store(const char *body, size_t len, const char *name)
 	n = write(fd, body, len);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (n != (ssize_t)len || (FLOOR_SYNC && fdatasync(fd) < 0) ||
-	    linkat(AT_FDCWD, proc, new_fd, name, AT_SYMLINK_FOLLOW) < 0) {
+	    linkat(AT_FDCWD, proc, new_fd, name, AT_SYMLINK_FOLLOW) < 0 ||
+	    (FLOOR_SYNC && fsync(fd) < 0)) {
 		close(fd);
 		return -1;
 	}

@@ -3,9 +3,9 @@
  * The shared sync of new/ (src/spool_sync.c) against one sync per event,
  * without a web server: P processes store 1 KB events the durable floor's
  * way (tests/bench/floor.c: an O_TMPFILE file in tmp/, write, fdatasync,
- * link into new/) for S seconds, then either fsync new/ each ("naive") or
- * wait for the shared sync ("shared"). Prints one line: the mode, P and
- * the events per second.
+ * link into new/, fsync of the file) for S seconds, then either fsync
+ * new/ each ("naive") or wait for the shared sync ("shared"). Prints one
+ * line: the mode, P and the events per second.
  *
  *	groupsync DIR PROCS SECONDS naive|shared
  *
@@ -47,7 +47,8 @@ store(int tmp_fd, int new_fd, struct spool_sync *s, int shared,
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (write(fd, body, sizeof(body)) != (ssize_t)sizeof(body) ||
 	    fdatasync(fd) < 0 ||
-	    linkat(AT_FDCWD, proc, new_fd, name, AT_SYMLINK_FOLLOW) < 0) {
+	    linkat(AT_FDCWD, proc, new_fd, name, AT_SYMLINK_FOLLOW) < 0 ||
+	    fsync(fd) < 0) {
 		close(fd);
 		return -1;
 	}
