@@ -256,7 +256,10 @@ sv_apache_conf() {
 		echo "Listen 127.0.0.1:$sv_port"
 		echo "PidFile \"$sv_run/httpd.pid\""
 		echo "DefaultRuntimeDir \"$sv_run\""
-		echo "Mutex file:$sv_run default"
+		# No Mutex line: Debian's apache2.conf leaves "Mutex file:"
+		# commented out, and with that file-based (fcntl) mechanism
+		# mod_fcgid's spawn bursts sometimes failed with "Resource
+		# deadlock avoided" (docs/deploy-apache.md).
 		echo "ErrorLog \"$sv_dir/log/error.log\""
 		echo "LogLevel ${SV_APACHE_LOGLEVEL:-warn}"
 		for m in mpm_event authz_core alias env mime $sv_mods; do
