@@ -175,6 +175,11 @@ s.handle_request()
 	jq -e --arg id "$id" ".text | contains(\$id) and contains(\"orders.updated\")" chat.json
 '
 
+# hooks_crontab: the cron block of docs/hooks.md, the drain's line.
+hooks_crontab() {
+	sed -n '/^```cron$/,/^```$/p' "$SRCDIR/docs/hooks.md" | grep -v '^```'
+}
+
 # cron_lines FILE: the lines of a crontab text that are entries.
 cron_lines() {
 	grep -v -e "^#" -e "^[[:space:]]*$" -e "^[A-Z_]*=" "$1"
@@ -254,21 +259,32 @@ test_expect_success 'systemd timers: each timer has its service, and the service
 '
 
 test_expect_success 'the drain.s cron line of docs/hooks.md, run as cron would, and the package.s file agree' '
-	sed -n "/^\`\`\`cron$/,/^\`\`\`$/p" "$SRCDIR/docs/hooks.md" |
-		grep -v "^\`\`\`" >hooks-crontab &&
+	hooks_crontab >hooks-crontab &&
 	hooks_line=$(cron_lines hooks-crontab) &&
 	test "$(echo "$hooks_line" | wc -l)" = 1 &&
 	grep -q "\`/etc/cron.d/makini-webhook\`" "$SRCDIR/docs/hooks.md" &&
 	grep -q "apt install cron" "$SRCDIR/docs/hooks.md" &&
 	# The package ships it commented out, with the package.s path.
 	shipped=$(sed -n "s/^#\([0-9*].*\)$/\1/p" "$SRCDIR/debian/makini-webhook.cron.d") &&
-	test "$shipped" = "$(echo "$hooks_line" | sed "s|/usr/local/bin/|/usr/bin/|")" &&
+	test "$shipped" = "$(echo "$hooks_line" | sed "s|/usr/local/bin/|/usr/bin/|g")" &&
 	queue_fresh && recording_hook default &&
 	mkdir -p etc/hooks && cp hooks/default etc/hooks/ &&
 	make_events 2 assets &&
 	cron_run "$(echo "$hooks_line" | fill)" &&
 	test "$(wc -l <seen/runs)" = 2 &&
 	test "$(ls "$SPOOL/assets/cur" | grep -c "\.json$")" = 2
+'
+
+test_expect_success 'every cron line runs nothing, silently, once the program is gone' '
+	{ doc_block Cron 2 && hooks_crontab; } | fill |
+		sed "s|$BIN|$TRASH/gone/makini-webhook|g" >gone-crontab &&
+	test "$(cron_lines gone-crontab | wc -l)" = 3 &&
+	queue_fresh && make_events 1 assets && rm -f textfile/* &&
+	cron_lines gone-crontab >lines &&
+	while read -r line; do
+		! cron_run "$line" >out 2>&1 && ! test -s out || exit 1
+	done <lines &&
+	test -z "$(ls textfile)"
 '
 
 test_done

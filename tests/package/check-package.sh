@@ -58,10 +58,18 @@ running /run/apache2/apache2.pid && ap_was=running
 # Puts back what the cases changed, whatever they reached.
 restore() {
 	command service makini-webhook stop
-	if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null |
-			grep -q installed; then
+	# Receivers a removal left running (the init script gone with it).
+	for pid in $(cat /run/makini-webhook/spawn-fcgi.pid 2>/dev/null); do
+		case $(readlink "/proc/$pid/exe") in
+		/usr/bin/makini-webhook*) kill "$pid" ;;
+		esac
+	done
+	# Installed, or removed with its configuration left.
+	if dpkg-query -W "$PKG" >/dev/null 2>&1; then
 		dpkg --purge "$PKG"
 	fi
+	rm -f /run/makini-webhook/fcgi.sock /run/makini-webhook/spawn-fcgi.pid
+	rmdir /run/makini-webhook 2>/dev/null
 	unlink_new /etc/lighttpd/conf-enabled "$STATE/lt-enabled"
 	unlink_new /etc/apache2/conf-enabled "$STATE/ap-conf-enabled"
 	unlink_new /etc/apache2/mods-enabled "$STATE/ap-mods-enabled"
@@ -372,16 +380,35 @@ test_expect_success 'an upgrade keeps a changed secret, configuration, the spool
 
 test_expect_success 'apt remove keeps the configuration and the spool, apt purge leaves no file behind' '
 	dpkg -L "$PKG" | sort >"$STATE/package-files" &&
-	# Left enabled, the snippets are disabled by the removal.
+	# Left enabled, the snippets are disabled by the removal, and the
+	# spawn-fcgi service left running is stopped.
 	lighty-enable-mod makini-webhook && a2enconf -q makini-webhook &&
-	eval "$(doc_block "Removal and purge" 1)" &&
+	command service makini-webhook start &&
+	pids=$(cat /run/makini-webhook/spawn-fcgi.pid) && [ -n "$pids" ] &&
+	{ eval "$(doc_block "Removal and purge" 1)"; } >"$STATE/remove.out" 2>&1 &&
+	cat "$STATE/remove.out" &&
 	[ ! -e "$LT_LINK" ] && [ ! -e /etc/apache2/conf-enabled/makini-webhook.conf ] &&
+	# Unless a policy-rc.d denies it, as a container'"'"'s does: then the
+	# prerm asked, and the receivers are stopped here (their script went
+	# with the package).
+	if [ -x /usr/sbin/policy-rc.d ] &&
+			! /usr/sbin/policy-rc.d makini-webhook stop >/dev/null 2>&1; then
+		grep -q "policy-rc.d denied execution of stop" "$STATE/remove.out" &&
+		kill $pids &&
+		rm /run/makini-webhook/fcgi.sock /run/makini-webhook/spawn-fcgi.pid
+	fi &&
+	for pid in $pids; do
+		test_process_gone "$pid" || exit 1
+	done &&
 	# A removal keeps the configuration, the secret and the spool.
 	dpkg-query -W -f="\${Status}\n" "$PKG" | grep -q "config-files$" &&
 	[ ! -e /usr/bin/makini-webhook ] &&
 	[ -s /etc/makini-webhook/secret ] && [ -f /etc/makini-webhook/env ] &&
 	[ -f "/var/spool/makini-webhook/assets/new/$(cat "$STATE/lighttpd-id").json" ] &&
 	[ -f /etc/cron.d/makini-webhook ] &&
+	# Its line, enabled, runs nothing now, and says nothing to cron.
+	line=$(sed -n "s/^#\* \* \* \* \* www-data //p" /etc/cron.d/makini-webhook) &&
+	[ -n "$line" ] && ! out=$(sh -c "$line" 2>&1) && [ -z "$out" ] &&
 	eval "$(doc_block "Removal and purge" 2)" &&
 	unlink_new /etc/lighttpd/conf-enabled "$STATE/lt-enabled" &&
 	snapshot >"$STATE/files-after" &&
