@@ -20,8 +20,9 @@
 /*
  * Stores body as SPOOL/<type>/new/<id>.json: written in tmp/ as an unnamed
  * O_TMPFILE file (else as tmp/<id>.json, O_EXCL, O_NOFOLLOW), fsynced,
- * linked (or renamed) into new/, and new/ synced (a sync shared with the
- * deliveries linked meanwhile: spool_sync.h), so the event is whole
+ * linked (or renamed) into new/, the unnamed file fsynced again for its
+ * link count, and new/ synced (a sync shared with the deliveries linked
+ * meanwhile: spool_sync.h), so the event is whole
  * on disk or absent, and a killed process leaves nothing in tmp/; a file
  * system found shut down after that fsync makes it a failure. The
  * directories are opened below root without following links, and kept
