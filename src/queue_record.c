@@ -1,5 +1,5 @@
 /* See LICENSE file for copyright and license details. */
-/* The attempt records beside queued events: new/<id>.state, failed/<id>.error. */
+/* The records beside queued events: new/<id>.state, failed/<id>.error. */
 #include "queue_record.h"
 
 #include <errno.h>

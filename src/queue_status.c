@@ -327,7 +327,8 @@ print_json(const struct status_view *s, FILE *out)
 	}
 	json_object_object_add(root, "events", events);
 	for (size_t i = 0; i < s->n_events; i++)
-		json_object_array_add(events, event_json(&s->events[i], s->now));
+		json_object_array_add(events,
+				      event_json(&s->events[i], s->now));
 	json_object_object_add(root, "attention", notes);
 	attention(s, add_json_string, notes);
 	fprintf(out, "%s\n",
