@@ -87,7 +87,7 @@ safely_owned(const struct stat *st, uid_t uid)
 		       ? 1 : !(st->st_mode & others_write);
 }
 
-/* One "MAKINI_WEBHOOK_NAME=value" line, its quotes removed. */
+/* One "MAKINI_WEBHOOK_<name>=value" line, its quotes removed. */
 static int
 add_entry(char **entries, size_t n, char *line, unsigned lineno)
 {

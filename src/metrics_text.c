@@ -27,15 +27,8 @@
 
 #define P "makini_webhook_"
 
-/* The queue of one type, as the spool shows it now. */
-struct type_view {
-	char name[ENTITY_MAX + 1];
-	long pending, running, done, failed;
-	time_t oldest; /* receive time of the oldest pending event, or 0 */
-};
-
 struct view {
-	struct type_view *types;
+	struct queue_type_counts *types;
 	size_t n, cap;
 	int failed_types; /* types that could not be opened safely */
 };
@@ -44,14 +37,13 @@ static int
 add_type(const char *type, struct spool_type *t, void *ctx)
 {
 	struct view *v = ctx;
-	struct type_view *tv;
 
 	if (!t) {
 		v->failed_types++;
 		return 0;
 	}
 	if (v->n == v->cap) {
-		struct type_view *grown;
+		struct queue_type_counts *grown;
 
 		v->cap = v->cap ? 2 * v->cap : 16;
 		grown = realloc(v->types, v->cap * sizeof(*grown));
@@ -59,12 +51,7 @@ add_type(const char *type, struct spool_type *t, void *ctx)
 			return -1;
 		v->types = grown;
 	}
-	tv = &v->types[v->n++];
-	memset(tv, 0, sizeof(*tv));
-	snprintf(tv->name, sizeof(tv->name), "%s", type);
-	tv->pending = queue_count(t->new, &tv->running, &tv->oldest);
-	tv->done = queue_count(t->cur, NULL, NULL);
-	tv->failed = queue_count(t->failed, NULL, NULL);
+	queue_type_count(type, t, &v->types[v->n++]);
 	return 0;
 }
 
@@ -234,26 +221,26 @@ metrics_print(const struct config *cfg, FILE *out)
 	       "Events in the spool by type and state: pending (new/), "
 	       "running (claimed), done (cur/), failed (failed/).");
 	for (size_t i = 0; i < v.n; i++) {
-		const struct type_view *t = &v.types[i];
-		long n[] = { t->pending, t->running, t->done, t->failed };
+		const struct queue_type_counts *t = &v.types[i];
+		long n[] = { t->pending, t->running, t->cur, t->failed };
 
 		for (size_t k = 0; k < 4; k++)
 			fprintf(out, P "events{type=\"%s\",state=\"%s\"} %ld\n",
-				t->name, states[k], n[k]);
+				t->type, states[k], n[k]);
 	}
 	header(out, "oldest_pending_timestamp_seconds", "gauge",
 	       "When the oldest pending event of a type was received.");
 	for (size_t i = 0; i < v.n; i++)
 		if (v.types[i].oldest)
 			fprintf(out, P "oldest_pending_timestamp_seconds"
-				"{type=\"%s\"} %lld\n", v.types[i].name,
+				"{type=\"%s\"} %lld\n", v.types[i].type,
 				(long long)v.types[i].oldest);
 	header(out, "oldest_pending_age_seconds", "gauge",
 	       "How long the oldest pending event of a type has waited.");
 	for (size_t i = 0; i < v.n; i++)
 		if (v.types[i].oldest)
 			fprintf(out, P "oldest_pending_age_seconds"
-				"{type=\"%s\"} %lld\n", v.types[i].name,
+				"{type=\"%s\"} %lld\n", v.types[i].type,
 				(long long)(now > v.types[i].oldest
 						    ? now - v.types[i].oldest
 						    : 0));

@@ -52,12 +52,16 @@ queue_count(int dir_fd, long *running, time_t *oldest)
 	return n;
 }
 
-/* One type's line of the status. */
-struct type_status {
-	char type[ENTITY_MAX + 1];
-	long pending, running, cur, failed;
-	time_t oldest; /* the oldest pending event's time, or 0 */
-};
+void
+queue_type_count(const char *type, const struct spool_type *t,
+		 struct queue_type_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->type, sizeof(c->type), "%s", type);
+	c->pending = queue_count(t->new, &c->running, &c->oldest);
+	c->cur = queue_count(t->cur, NULL, NULL);
+	c->failed = queue_count(t->failed, NULL, NULL);
+}
 
 enum event_where { WAITING, RUNNING, FAILED };
 
@@ -71,7 +75,7 @@ struct event_status {
 
 struct status_view {
 	const struct config *cfg;
-	struct type_status *types;
+	struct queue_type_counts *types;
 	size_t n_types, cap_types;
 	struct event_status *events;
 	size_t n_events, cap_events;
@@ -161,7 +165,7 @@ static int
 add_type(const char *type, struct spool_type *t, void *ctx)
 {
 	struct status_view *s = ctx;
-	struct type_status *ts, *grown;
+	struct queue_type_counts *ts, *grown;
 
 	if (!t)
 		return 0; /* logged: a link or a file where the type belongs */
@@ -170,11 +174,7 @@ add_type(const char *type, struct spool_type *t, void *ctx)
 		return -1;
 	s->types = grown;
 	ts = &s->types[s->n_types++];
-	memset(ts, 0, sizeof(*ts));
-	snprintf(ts->type, sizeof(ts->type), "%s", type);
-	ts->pending = queue_count(t->new, &ts->running, &ts->oldest);
-	ts->cur = queue_count(t->cur, NULL, NULL);
-	ts->failed = queue_count(t->failed, NULL, NULL);
+	queue_type_count(type, t, ts);
 	s->failed += ts->failed;
 	if (ts->oldest && s->cfg->overdue_age &&
 	    (unsigned long long)(s->now - ts->oldest) > s->cfg->overdue_age)
@@ -232,7 +232,7 @@ attention(const struct status_view *s, void (*say)(const char *, void *),
 		n++;
 	}
 	for (size_t i = 0; i < s->n_types; i++) {
-		const struct type_status *ts = &s->types[i];
+		const struct queue_type_counts *ts = &s->types[i];
 
 		if (!ts->oldest || !s->cfg->overdue_age ||
 		    (unsigned long long)(s->now - ts->oldest) <=
@@ -304,7 +304,7 @@ print_json(const struct status_view *s, FILE *out)
 			       json_object_new_string(MAKINI_VERSION));
 	json_object_object_add(root, "types", types);
 	for (size_t i = 0; i < s->n_types; i++) {
-		const struct type_status *ts = &s->types[i];
+		const struct queue_type_counts *ts = &s->types[i];
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "new",
@@ -401,7 +401,7 @@ print_text(const struct status_view *s, FILE *out)
 	fprintf(out, "%-24s %8s %8s %8s %8s  %s\n", "type", "new", "running",
 		"cur", "failed", "oldest pending");
 	for (size_t i = 0; i < s->n_types; i++) {
-		const struct type_status *ts = &s->types[i];
+		const struct queue_type_counts *ts = &s->types[i];
 		char text[96] = "-", date[32], age[32];
 
 		if (ts->oldest) {

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "config.h"
+#include "event.h"
+#include "spool_type.h"
 
 /*
  * The operators' view of the queue, for people, cron and monitoring
@@ -20,6 +22,17 @@
  * holds (0 for nothing yet). For status and for the metrics.
  */
 long queue_count(int dir_fd, long *running, time_t *oldest);
+
+/* One type's queue as the spool shows it now: status's line, a metric's. */
+struct queue_type_counts {
+	char type[ENTITY_MAX + 1];
+	long pending, running, cur, failed;
+	time_t oldest; /* the oldest pending event's receive time, or 0 */
+};
+
+/* Counts the queue of type, whose directories t holds open. */
+void queue_type_count(const char *type, const struct spool_type *t,
+		      struct queue_type_counts *c);
 
 /*
  * Prints, as text or JSON: the version; per type the counts in new/
